@@ -1,0 +1,1 @@
+"""Mesa agent classes and decision rules for treatysim."""

@@ -1,0 +1,155 @@
+"""Pluggable decision rules: when does a state want to leave a treaty?
+
+A rule turns the model's state arrays into two boolean arrays of shape ``(..., states, treaties)``:
+who wants to exit, and who (having started an exit) would now retract. The pipeline that follows a
+decision (parliament, deposit, notice) is the same for every rule and lives in
+:mod:`sim.pipeline`. Rules are registered by name and chosen in a scenario with
+``parameters.rule``. Every array may carry leading batch axes (replications), so one rule call can
+decide for a whole batch of replications at once.
+
+References:
+    Granovetter, M. (1978). Threshold models of collective behavior. AJS 83(6), 1420-1443.
+    Watts, D. J. (2002). A simple model of global cascades on random networks. PNAS 99(9).
+    Walt, S. M. (1987). The Origins of Alliances. Cornell University Press.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    """What a rule may look at, for one step.
+
+    Every array has optional leading batch axes; ``n`` is the number of states and ``k`` the
+    number of treaties.
+
+    Attributes:
+        threat: Perceived threat, shape (..., n), threat units.
+        threat_sensitivity: Pressure per threat unit, shape (n,).
+        commitment: Commitment per treaty, shape (..., n, k), commitment units.
+        threshold_shift: Idiosyncratic threshold shift drawn per replication, shape (..., n, k).
+        peer_share: Weighted share of the reference network that has moved, shape (..., n, k).
+        peer_count: Number of neighbours (any weight) that have moved, shape (..., n, k).
+        fixed_threshold: Per-state threshold for threshold rules, shape (n,).
+        margin: Hysteresis before retraction (pressure units).
+    """
+
+    threat: FloatArray
+    threat_sensitivity: FloatArray
+    commitment: FloatArray
+    threshold_shift: FloatArray
+    peer_share: FloatArray
+    peer_count: FloatArray
+    fixed_threshold: FloatArray
+    margin: float
+
+
+class DecisionRule:
+    """Base class of decision rules.
+
+    Subclasses set ``name`` and implement :meth:`pressure` and :meth:`threshold`. A state wants
+    to exit when its pressure exceeds its threshold, and would retract when pressure falls more
+    than the margin below it. Rules hold no random state and no reference to a model, so they
+    pickle and give the same decisions for the same inputs.
+    """
+
+    name: ClassVar[str] = ""
+    #: Whether pressure must strictly exceed the threshold (True) or may equal it.
+    strict: ClassVar[bool] = True
+
+    def pressure(self, inputs: DecisionInputs) -> FloatArray:
+        """The push towards exit, shape (..., n, k)."""
+        raise NotImplementedError
+
+    def threshold(self, inputs: DecisionInputs) -> FloatArray:
+        """The pressure needed to start an exit, shape (..., n, k)."""
+        raise NotImplementedError
+
+    def wants_exit(self, inputs: DecisionInputs) -> BoolArray:
+        """Which states want to leave which treaties."""
+        pressure, threshold = self.pressure(inputs), self.threshold(inputs)
+        return pressure > threshold if self.strict else pressure >= threshold
+
+    def wants_retract(self, inputs: DecisionInputs) -> BoolArray:
+        """Which states, if on the way out, would now reconsider."""
+        return self.pressure(inputs) < self.threshold(inputs) - inputs.margin
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+class ThreatCommitmentRule(DecisionRule):
+    """The treaty model's rule: threat pressure against commitment.
+
+    Pressure is threat sensitivity × perceived threat (Walt 1987); the threshold is the state's
+    commitment to the treaty (eroded by peers' exits, raised by stigma) plus an idiosyncratic
+    shift, never below zero. A state that perceives no threat (a source's ally) never wants out
+    for threat reasons, however eroded its commitment.
+    """
+
+    name = "threat_commitment"
+
+    def pressure(self, inputs: DecisionInputs) -> FloatArray:
+        """Sensitivity × threat, the same for every treaty of a state."""
+        push = inputs.threat * inputs.threat_sensitivity
+        return np.broadcast_to(push[..., None], inputs.commitment.shape)
+
+    def threshold(self, inputs: DecisionInputs) -> FloatArray:
+        """Commitment plus the state's idiosyncratic shift, floored at zero."""
+        return np.maximum(inputs.commitment + inputs.threshold_shift, 0.0)
+
+
+class FractionalThresholdRule(DecisionRule):
+    """Granovetter (1978) and Watts (2002): act once enough neighbours have acted.
+
+    Pressure is the share of a state's (weighted) neighbours that have moved; the threshold is
+    the state's fixed threshold. Ties count (``>=``), so a threshold of 0 acts at once.
+    """
+
+    name = "fractional_threshold"
+    strict = False
+
+    def pressure(self, inputs: DecisionInputs) -> FloatArray:
+        """Share of neighbours that have moved."""
+        return inputs.peer_share
+
+    def threshold(self, inputs: DecisionInputs) -> FloatArray:
+        """Each state's fixed threshold, the same for every treaty."""
+        return np.broadcast_to(inputs.fixed_threshold[:, None], inputs.peer_share.shape)
+
+
+class CountThresholdRule(FractionalThresholdRule):
+    """Granovetter's riot in counts: act once at least ``threshold`` others have acted."""
+
+    name = "count_threshold"
+
+    def pressure(self, inputs: DecisionInputs) -> FloatArray:
+        """Number of neighbours that have moved."""
+        return inputs.peer_count
+
+
+#: Registered rules by name.
+RULES: dict[str, type[DecisionRule]] = {
+    rule.name: rule for rule in (ThreatCommitmentRule, FractionalThresholdRule, CountThresholdRule)
+}
+
+
+def make_rule(name: str) -> DecisionRule:
+    """Instantiate a registered rule.
+
+    Raises:
+        KeyError: No rule of that name is registered.
+    """
+    return RULES[name]()

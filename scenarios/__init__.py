@@ -1,0 +1,1 @@
+"""Bundled scenario files (installed as the package ``sim.scenarios``)."""

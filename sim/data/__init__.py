@@ -1,0 +1,1 @@
+"""Bundled reference data (package data; see README.md in this folder)."""

@@ -1,0 +1,156 @@
+"""The model's update equations as array functions.
+
+Each function takes arrays whose last axes are states (``n``), treaties (``k``) or threat sources
+(``s``) and allows any leading batch axes, so the same code advances one replication (the Mesa
+model) or a stack of replications at once. Times are in months; see docs/ODD.md for the
+equations and their sources.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def hazard(step_months: float, mean_months: FloatArray | float) -> FloatArray:
+    """Probability that an exponential waiting time with the given mean ends within a step.
+
+    A mean of zero means "at once" (probability 1). Using a rate per month, not per step, makes
+    the dynamics the same whatever the step length.
+    """
+    mean = np.asarray(mean_months, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(mean > 0, -np.expm1(-step_months / np.where(mean > 0, mean, 1.0)), 1.0)
+
+
+def available_power(
+    capability: FloatArray, factor: FloatArray, tied_down: FloatArray, boost: FloatArray
+) -> FloatArray:
+    """A source's power available against states: capability not tied down, with boosts."""
+    return capability * factor * (1.0 - tied_down) * (1.0 + boost)
+
+
+def source_threat(
+    power: FloatArray, offensive: FloatArray, proximity: FloatArray, intent: FloatArray
+) -> FloatArray:
+    """Walt's threat from every source to every state, summed over sources.
+
+    Args:
+        power: Available power, shape (..., s).
+        offensive: Offensive capability multiplier, shape (s,).
+        proximity: Shape (s, n).
+        intent: Perceived intent, shape (s, n).
+
+    Returns:
+        Shape (..., n): threat units.
+    """
+    return np.einsum("...s,sn->...n", power * offensive, proximity * intent)
+
+
+def threat_target(
+    source: FloatArray,
+    credibility: FloatArray,
+    reassurance_weight: float,
+    neighbours_threat: FloatArray,
+    alarm_spread: float,
+    exposure: FloatArray,
+) -> FloatArray:
+    """The level perceived threat moves towards.
+
+    Source threat is discounted by allied credibility; alarm spreads from neighbours in
+    proportion to the state's own exposure (a source's ally, with exposure 0, catches no alarm).
+    """
+    discounted = source * (1.0 - reassurance_weight * credibility)
+    return discounted + alarm_spread * exposure * neighbours_threat
+
+
+def ou_update(
+    value: FloatArray,
+    target: FloatArray,
+    step_months: float,
+    memory_months: float,
+    volatility: float,
+    normal_draws: FloatArray,
+) -> FloatArray:
+    """Exact Ornstein–Uhlenbeck step: memory (smoothing) towards a target, with noise.
+
+    The discretisation is exact for a target held over the step, so a month of weekly steps and
+    one monthly step have the same distribution.
+    """
+    keep = np.exp(-step_months / memory_months)
+    spread = volatility * np.sqrt(memory_months / 2.0 * (1.0 - keep * keep))
+    return target + (value - target) * keep + spread * normal_draws
+
+
+def relax(value: FloatArray, target: FloatArray, step_months: float, memory_months: float) -> FloatArray:
+    """Exponential smoothing towards a target with a time constant in months."""
+    return target + (value - target) * np.exp(-step_months / memory_months)
+
+
+def neighbour_mean(values: FloatArray, weights_row_normalised: FloatArray) -> FloatArray:
+    """Weighted mean of neighbours' values, shape (..., n)."""
+    return np.einsum("ij,...j->...i", weights_row_normalised, values)
+
+
+def peer_share(moved: FloatArray, reference_weights: FloatArray) -> FloatArray:
+    """Weighted share of each state's reference network that has moved, per treaty.
+
+    Args:
+        moved: 1 where a state has announced or left a treaty, shape (..., n, k).
+        reference_weights: Row-normalised weights per treaty, shape (k, n, n).
+    """
+    return np.einsum("kij,...jk->...ik", reference_weights, moved)
+
+
+def peer_count(moved: FloatArray, adjacency: FloatArray) -> FloatArray:
+    """Number of neighbours that have moved, per treaty, shape (..., n, k)."""
+    return np.einsum("ij,...jk->...ik", adjacency, moved)
+
+
+def commitment_target(
+    baseline: FloatArray,
+    stigma: FloatArray,
+    campaign: FloatArray,
+    shift: FloatArray,
+    share: FloatArray,
+    peer_erosion: float,
+    moved_elsewhere: FloatArray,
+    spillover: float,
+) -> FloatArray:
+    """Commitment's target: the norm, reinforced by stigma and campaigns, eroded by peers.
+
+    Args:
+        baseline: Shape (n, k).
+        stigma: Shape (n,).
+        campaign: Norm-campaign boost, shape (..., n, k).
+        shift: Government-change shift, shape (..., n).
+        share: Peer share that has moved, shape (..., n, k).
+        peer_erosion: Commitment lost per unit share.
+        moved_elsewhere: Number of other treaties the state has moved on, shape (..., n, k).
+        spillover: Commitment lost per other treaty.
+    """
+    return (
+        baseline
+        + stigma[:, None]
+        + campaign
+        + shift[..., None]
+        - peer_erosion * share
+        - spillover * moved_elsewhere
+    )
+
+
+def row_normalise(weights: FloatArray) -> FloatArray:
+    """Divide each row by its sum (rows that sum to zero stay zero)."""
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def equilibrium_threat(
+    base: FloatArray, weights_row_normalised: FloatArray, alarm_spread: float, exposure: FloatArray
+) -> FloatArray:
+    """Perceived threat at rest: the fixed point θ = base + alarm · exposure · (W̃ θ)."""
+    n = base.shape[-1]
+    system = np.eye(n) - alarm_spread * exposure[:, None] * weights_row_normalised
+    return np.linalg.solve(system, base)

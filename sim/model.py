@@ -1,0 +1,360 @@
+"""TreatyModel: states deciding whether to leave treaties under threat, on Mesa.
+
+One step is one calendar period (a week by default). Read :meth:`TreatyModel.step` as the model's
+description; docs/ODD.md gives every equation and its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.rules import DecisionInputs, make_rule
+from agents.state import StateAgent, ThreatSourceAgent
+from sim import dynamics
+from sim.calendar import add_months
+from sim.events import HANDLERS, EventHandler, Window
+from sim.pipeline import (
+    MOVED,
+    NOT_PARTY,
+    NOTIFIED,
+    PARTY,
+    RETRACTABLE,
+    STAGES,
+    WITHDRAWN,
+    StepDraws,
+    advance,
+)
+from sim.world import World
+
+FloatArray = NDArray[np.float64]
+NEVER = dt.date.max.toordinal()
+
+
+@dataclass
+class Records:
+    """What a run records: stage changes, and optionally time series.
+
+    Attributes:
+        event_step: Step of each stage change (0 for events before the first step).
+        event_state: State row.
+        event_treaty: Treaty column.
+        event_stage: Stage code entered.
+        event_date: Date (proleptic ordinal) the stage took effect.
+        threat: Shape (steps + 1, n), when recording full time series.
+        commitment: Shape (steps + 1, n, k), when recording full time series.
+        stage: Shape (steps + 1, n, k), stage codes, when recording full time series.
+        counts: Shape (steps + 1, k, stages): states in each stage, when recording counts.
+    """
+
+    event_step: list[int] = field(default_factory=list)
+    event_state: list[int] = field(default_factory=list)
+    event_treaty: list[int] = field(default_factory=list)
+    event_stage: list[int] = field(default_factory=list)
+    event_date: list[int] = field(default_factory=list)
+    threat: FloatArray | None = None
+    commitment: FloatArray | None = None
+    stage: NDArray[np.int8] | None = None
+    counts: NDArray[np.int32] | None = None
+
+
+class TreatyModel(mesa.Model):
+    """States, threat sources and treaties; one step is one calendar period.
+
+    Args:
+        world: The resolved scenario (see :func:`sim.world.build_world`).
+        rng: Seed or generator; the only source of randomness in a run.
+        timeseries: ``full`` (per state), ``counts`` (states per stage) or ``none``.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        rng: int | np.random.Generator | np.random.SeedSequence | None = None,
+        timeseries: str = "full",
+    ) -> None:
+        super().__init__(rng=rng)
+        self.world = world
+        self.params = world.scenario.parameters
+        self.rule = make_rule(self.params.rule)
+        n, k = world.party.shape
+        cal = world.calendar
+        self.blocks_exit = np.array(
+            [world.scenario.treaties[t].armed_conflict_blocks_exit for t in world.treaties]
+        )
+        self.notice_months = [world.scenario.treaties[t].notice_months for t in world.treaties]
+
+        # static views of the network
+        self.neighbour_weights = dynamics.row_normalise(world.weights)
+        self.reference_weights = np.stack(
+            [dynamics.row_normalise(world.weights * world.party[:, j][None, :]) for j in range(k)]
+        )
+        self.adjacency = (world.weights > 0).astype(float)
+        sources = world.sources
+        self.exposure = (
+            (sources.intent * (sources.proximity > 0)).max(axis=0) if sources.ids else np.zeros(n)
+        )
+
+        # dynamic state, one row per state
+        self.credibility = np.full(n, self.params.threat.initial_credibility)
+        self.in_conflict = world.in_conflict.copy()
+        self.conflict_end = np.zeros(n, dtype=np.int64)
+        self.sensitivity = world.sensitivity.copy()
+        self.commitment_shift = np.zeros(n)
+        self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
+        self.effective = np.full((n, k), NEVER, dtype=np.int64)
+        self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
+        self._source_effects: list[tuple[int, str, float, Window]] = []
+        self._campaigns: list[tuple[int, FloatArray, Window]] = []
+        self.now_months = 0.0
+        self.power = self._available_power(0.0, 0.0)
+        discount = 1.0 - self.params.threat.reassurance_weight * self.credibility
+        self.threat = dynamics.equilibrium_threat(
+            self._source_threat() * discount,
+            self.neighbour_weights,
+            self.params.threat.alarm_spread,
+            self.exposure,
+        )
+        self.peer_share = np.zeros((n, k))
+        self.commitment = self._commitment_target(np.zeros((n, k)), 0.0, 0.0)
+
+        # agents are views onto the arrays
+        self.states = [StateAgent(self, i) for i in range(n)]
+        self.sources = [ThreatSourceAgent(self, s) for s in range(len(sources.ids))]
+
+        # scenario events, on Mesa's event list (handlers kept alive here: weak references)
+        self._handlers: list[EventHandler] = []
+        for event in sorted(world.scenario.events, key=lambda e: e.date):
+            handler = HANDLERS[event.type](self, event)
+            self._handlers.append(handler)
+            self.schedule_event(handler.fire, at=cal.step_of(event.date) - 0.5)
+
+        self.records = Records()
+        self._mode = timeseries
+        steps = cal.n_steps + 1
+        if timeseries == "full":
+            self.records.threat = np.zeros((steps, n))
+            self.records.commitment = np.zeros((steps, n, k))
+            self.records.stage = np.zeros((steps, n, k), dtype=np.int8)
+        elif timeseries == "counts":
+            self.records.counts = np.zeros((steps, k, len(STAGES)), dtype=np.int32)
+        self._record_state(0)
+
+    # ----------------------------------------------------------------------------------------
+    # the step
+
+    def step(self) -> None:
+        """One calendar period: threat, commitment, decisions, pipeline, records."""
+        k = self.steps
+        cal = self.world.calendar
+        t0, t1, dt_months = cal.months[k - 1], cal.months[k], cal.step_months[k - 1]
+        self.now_months = t1
+        self.power = self._available_power(t0, t1)
+        self.perceive_threat(dt_months)
+        self.update_commitment(dt_months, t0, t1)
+        self.decide_and_advance(dt_months, k)
+        self._record_state(k)
+        if k >= cal.n_steps:
+            self.running = False
+
+    def perceive_threat(self, dt_months: float) -> None:
+        """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
+        p = self.params.threat
+        target = dynamics.threat_target(
+            self._source_threat(),
+            self.credibility,
+            p.reassurance_weight,
+            dynamics.neighbour_mean(self.threat, self.neighbour_weights),
+            p.alarm_spread,
+            self.exposure,
+        )
+        # noise is relative to the target: a state with nothing to fear has no noise to feel
+        noise = self.rng.standard_normal(self.world.n_states) * target
+        updated = dynamics.ou_update(self.threat, target, dt_months, p.memory_months, p.noise, noise)
+        self.threat = np.maximum(updated, 0.0)
+
+    def update_commitment(self, dt_months: float, t0: float, t1: float) -> None:
+        """Peers' exits erode commitment; stigma and campaigns reinforce it."""
+        self.peer_share = dynamics.peer_share(self._moved(), self.reference_weights)
+        target = self._commitment_target(self.peer_share, t0, t1)
+        self.commitment = dynamics.relax(
+            self.commitment, target, dt_months, self.params.commitment.memory_months
+        )
+
+    def decide_and_advance(self, dt_months: float, k: int) -> None:
+        """The decision rule says who wants out; the pipeline moves states along."""
+        pipeline = self.params.pipeline
+        w = self.world
+        inputs = self.decision_inputs()
+        draws = StepDraws.draw(self.rng, self.stage.shape)
+        now = w.calendar.dates[k]
+        transitions = advance(
+            self.stage,
+            self.rule.wants_exit(inputs) & (self.stage != NOT_PARTY),
+            self.rule.wants_retract(inputs),
+            draws,
+            p_deliberation=dynamics.hazard(dt_months, w.deliberation_months),
+            p_vote=dynamics.hazard(dt_months, w.parliament_months),
+            pass_probability=w.pass_probability,
+            p_deposit=dynamics.hazard(dt_months, w.deposit_months),
+            p_retraction=float(dynamics.hazard(dt_months, pipeline.retraction_months)),
+            bloc=w.bloc,
+            n_blocs=len(w.bloc_names),
+            in_conflict=self.in_conflict,
+            blocks_exit=self.blocks_exit,
+            effective_reached=self.effective <= now.toordinal(),
+        )
+        for transition in transitions:
+            rows, cols = np.nonzero(transition.mask)
+            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+                date = now.toordinal()
+                if transition.stage == NOTIFIED:
+                    self.effective[i, j] = add_months(now, self.notice_months[j]).toordinal()
+                elif transition.stage == WITHDRAWN:
+                    date = max(int(self.effective[i, j]), int(self.conflict_end[i]))
+                self._log(k, i, j, transition.stage, date)
+
+    # ----------------------------------------------------------------------------------------
+    # inputs and helpers
+
+    def decision_inputs(self) -> DecisionInputs:
+        """The arrays a decision rule sees this step."""
+        return DecisionInputs(
+            threat=self.felt_threat(),
+            threat_sensitivity=self.sensitivity,
+            commitment=self.commitment,
+            threshold_shift=self.threshold_shift,
+            peer_share=self.peer_share,
+            peer_count=dynamics.peer_count(self._moved(), self.adjacency),
+            fixed_threshold=self.world.fixed_threshold,
+            margin=self.params.pipeline.retraction_margin,
+        )
+
+    def _moved(self) -> FloatArray:
+        return np.isin(self.stage, MOVED).astype(float)
+
+    def _source_threat(self) -> FloatArray:
+        src = self.world.sources
+        return dynamics.source_threat(self.power, src.offensive, src.proximity, src.intent)
+
+    def felt_threat(self) -> FloatArray:
+        """Perceived threat plus the threat of an armed conflict the state is engaged in."""
+        return self.threat + self.params.threat.conflict_threat * self.in_conflict
+
+    def _commitment_target(self, share: FloatArray, t0: float, t1: float) -> FloatArray:
+        p = self.params.commitment
+        moved = self._moved()
+        campaign = np.zeros_like(share)
+        for treaty, strength, window in self._campaigns:
+            campaign[:, treaty] += strength * window.mean_level(t0, t1)
+        return dynamics.commitment_target(
+            self.world.commitment,
+            self.world.stigma,
+            campaign,
+            self.commitment_shift,
+            share,
+            p.peer_erosion,
+            moved.sum(axis=-1, keepdims=True) - moved,
+            p.spillover,
+        )
+
+    def _available_power(self, t0: float, t1: float) -> FloatArray:
+        src = self.world.sources
+        factor = np.ones(len(src.ids))
+        tied = src.tied_down_share.copy()
+        boost = np.zeros(len(src.ids))
+        for s, kind, amount, window in self._source_effects:
+            level = amount * window.mean_level(t0, t1)
+            if kind == "factor":
+                factor[s] += level
+            elif kind == "tied":
+                tied[s] += level
+            else:
+                boost[s] += level
+        return dynamics.available_power(src.capability, factor, np.clip(tied, 0.0, 1.0), boost)
+
+    # ----------------------------------------------------------------------------------------
+    # used by event handlers
+
+    def source_index(self, source: str) -> int:
+        """Position of a threat source."""
+        return self.world.sources.ids.index(source)
+
+    def state_indices(self, names: list[str]) -> list[int]:
+        """Rows of the states named (ISO3 codes or groups) that are in the model."""
+        return self.world.rows(names)
+
+    def tied_down_share_at(self, s: int, months: float) -> float:
+        """Share of a source's capability tied down elsewhere at a time (months)."""
+        tied = float(self.world.sources.tied_down_share[s])
+        for src, kind, amount, window in self._source_effects:
+            if src == s and kind == "tied":
+                tied += amount * window.level(months)
+        return min(max(tied, 0.0), 1.0)
+
+    def add_source_effect(self, s: int, kind: str, amount: float, window: Window) -> None:
+        """Add a lasting or temporary change to a source (kind: tied, factor or boost)."""
+        self._source_effects.append((s, kind, amount, window))
+
+    def add_campaign(self, treaty: int, strength: FloatArray, window: Window) -> None:
+        """Add a norm campaign's commitment boost (per state) for a time window."""
+        self._campaigns.append((treaty, strength, window))
+
+    def set_conflict(self, state: str, engaged: bool, date: dt.date) -> None:
+        """Start or end a state's armed conflict."""
+        i = self.world.index(state)
+        self.in_conflict[i] = engaged
+        if not engaged:
+            self.conflict_end[i] = date.toordinal()
+
+    def force_stage(self, state: str, treaty: str, stage: int, date: dt.date) -> None:
+        """Put a state into a stage on a date (forced-stage events)."""
+        i, j = self.world.index(state), self.world.treaties.index(treaty)
+        self.stage[i, j] = stage
+        if stage == NOTIFIED:
+            self.effective[i, j] = add_months(date, self.notice_months[j]).toordinal()
+        self._log(self.steps + 1, i, j, stage, date.toordinal())
+
+    def stage_name(self, i: int, j: int) -> str:
+        """Stage of state row i in treaty column j, by name."""
+        code = int(self.stage[i, j])
+        return "not_party" if code == NOT_PARTY else STAGES[code]
+
+    def _log(self, step: int, i: int, j: int, stage: int, date: int) -> None:
+        r = self.records
+        r.event_step.append(step)
+        r.event_state.append(i)
+        r.event_treaty.append(j)
+        r.event_stage.append(stage)
+        r.event_date.append(date)
+
+    def _record_state(self, k: int) -> None:
+        r = self.records
+        if r.threat is not None and r.commitment is not None and r.stage is not None:
+            r.threat[k] = self.threat
+            r.commitment[k] = self.commitment
+            r.stage[k] = self.stage
+        elif r.counts is not None:
+            for j in range(self.stage.shape[1]):
+                column = self.stage[:, j]
+                r.counts[k, j] = np.bincount(column[column >= 0], minlength=len(STAGES))
+
+    # ----------------------------------------------------------------------------------------
+    # summaries for the demo and tests
+
+    def count_reached(self, treaty: str, stage: str) -> int:
+        """States that have reached a pipeline stage (or gone past it) in a treaty."""
+        from sim.pipeline import CODE
+
+        j = self.world.treaties.index(treaty)
+        target = CODE[stage]
+        column = self.stage[:, j]
+        if target in RETRACTABLE or target in (WITHDRAWN,):
+            ahead = (column >= target) & (column <= WITHDRAWN)
+            return int(ahead.sum())
+        return int((column == target).sum())

@@ -246,19 +246,19 @@ def read_text(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         size = p.stat().st_size
     except FileNotFoundError:
-        raise ValidationError([Problem(file, 0, 0, "", "no such file")]) from None
+        raise ValidationError([Problem(file, 1, 1, "", "no such file")]) from None
     except OSError as exc:
-        raise ValidationError([Problem(file, 0, 0, "", f"cannot read: {exc.strerror}")]) from None
+        raise ValidationError([Problem(file, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
     if p.is_dir():
-        raise ValidationError([Problem(file, 0, 0, "", "is a directory, not a file")])
+        raise ValidationError([Problem(file, 1, 1, "", "is a directory, not a file")])
     if size > max_bytes:
         raise ValidationError(
-            [Problem(file, 0, 0, "", f"file is {size} bytes; the limit is {max_bytes} bytes")]
+            [Problem(file, 1, 1, "", f"file is {size} bytes; the limit is {max_bytes} bytes")]
         )
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ValidationError([Problem(file, 0, 0, "", f"cannot read: {exc.strerror}")]) from None
+        raise ValidationError([Problem(file, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
     if b"\x00" in raw:
         raise ValidationError([Problem(file, 1, 1, "", "binary file (contains NUL bytes)")])
     try:

@@ -1,0 +1,213 @@
+"""The ``treatysim`` command line (also ``python -m sim``).
+
+Exit codes: 0 success, 1 runtime failure, 2 bad input. Heavy modules are imported inside the
+commands, so ``treatysim --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors, which is our bad-input code too."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = _Parser(
+        prog="treatysim",
+        description="Simulate treaty-withdrawal cascades between states (Mesa agent-based model).",
+        epilog="Exit codes: 0 success, 1 runtime failure, 2 bad input.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario and sweep files; report every problem")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario and sweep files")
+    p.add_argument("--kind", choices=["all", "scenario", "sweep"], default="all")
+
+    p = sub.add_parser("run", help="run a scenario's seeded replications")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--replications", "-n", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="S", help="root seed (default: run.seed)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (new or empty)")
+    p.add_argument("--workers", "-w", type=int, default=1, metavar="W", help="processes (default 1)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario key, e.g. parameters.threat.sensitivity=2.5 (repeatable)",
+    )
+    p.add_argument("--timeseries", choices=["full", "counts", "none"], help="recording mode")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary table")
+    p.add_argument("--svg", action="store_true", help="also write SVG plots")
+
+    p = sub.add_parser("sweep", help="run a parameter sweep")
+    p.add_argument("sweep", metavar="SWEEP")
+    p.add_argument("--workers", "-w", type=int, metavar="W", help="processes (default: all cores)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--out", type=Path, metavar="DIR")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    p.add_argument("--retry-failed", action="store_true", help="rerun only the failed runs")
+    p.add_argument("--dry-run", action="store_true", help="print the size and estimates only")
+    p.add_argument("--quiet", "-q", action="store_true")
+
+    p = sub.add_parser("report", help="rebuild summary and plots from a stored run or sweep")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("--svg", action="store_true", help="also write SVG plots")
+
+    p = sub.add_parser("compare", help="compare two run folders")
+    p.add_argument("a", type=Path, metavar="DIR_A")
+    p.add_argument("b", type=Path, metavar="DIR_B")
+    p.add_argument("--out", type=Path, metavar="DIR", help="comparison folder")
+
+    p = sub.add_parser("demo", help="serve the interactive teaching demo in a browser")
+    p.add_argument("--port", type=int, default=8765, metavar="P")
+    p.add_argument("--scenario", type=Path, metavar="FILE", help="scenario to open first")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from sim import __version__
+
+        print(f"treatysim {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    from sim.errors import ValidationError
+
+    handler = {
+        "validate": _validate,
+        "schema": _schema,
+        "run": _run,
+        "sweep": _sweep,
+        "report": _report,
+        "compare": _compare,
+        "demo": _demo,
+    }[args.command]
+    try:
+        return handler(args, list(argv) if argv is not None else sys.argv[1:])
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _validate(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.errors import ValidationError
+    from sim.validate import validate_file
+
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            kind = validate_file(file)
+            print(f"{file}: ok ({kind})")
+        except ValidationError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            status = EXIT_BAD_INPUT
+    return status
+
+
+def _schema(args: argparse.Namespace, argv: list[str]) -> int:
+    import json
+
+    from sim.validate import json_schema
+
+    print(json.dumps(json_schema(args.kind), indent=2))
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.loader import load_scenario
+    from sim.runner import apply_overrides, run_scenario
+
+    loaded = apply_overrides(load_scenario(args.scenario), args.sets)
+    if args.replications is not None and args.replications < 1:
+        print("--replications: must be >= 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.workers < 1:
+        print("--workers: must be >= 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    summary = run_scenario(
+        loaded,
+        replications=args.replications,
+        seed=args.seed,
+        out=args.out,
+        workers=args.workers,
+        timeseries=args.timeseries,
+        quiet=args.quiet,
+        command=["treatysim", *argv],
+        svg=args.svg,
+    )
+    if not args.quiet:
+        from sim.report import summary_table
+
+        print(summary_table(summary.folder))
+    print(f"report: {summary.folder / 'summary.md'}")
+    if summary.failed:
+        print(f"{summary.failed} of {summary.replications} replications failed", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.sweep import sweep_command
+
+    return sweep_command(args, ["treatysim", *argv])
+
+
+def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.report import build_report
+    from sim.store import StoreError
+
+    try:
+        build_report(args.folder, svg=args.svg)
+    except StoreError as exc:
+        print(f"{args.folder}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"report: {args.folder / 'summary.md'}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.report import compare
+    from sim.store import StoreError
+
+    try:
+        folder = compare(args.a, args.b, args.out)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"comparison: {folder / 'comparison.md'}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace, argv: list[str]) -> int:
+    from sim.demo import serve
+
+    return serve(port=args.port, scenario=args.scenario, open_browser=not args.no_browser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

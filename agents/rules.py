@@ -38,7 +38,8 @@ class DecisionInputs:
         commitment: Commitment per treaty, shape (..., n, k), commitment units.
         threshold_shift: Idiosyncratic threshold shift drawn per replication, shape (..., n, k).
         peer_share: Weighted share of the reference network that has moved, shape (..., n, k).
-        peer_count: Number of neighbours (any weight) that have moved, shape (..., n, k).
+        peer_count: Number of neighbours (any weight) that have moved, shape (..., n, k); only
+            filled in for rules that set ``uses_peer_count``.
         fixed_threshold: Per-state threshold for threshold rules, shape (n,).
         margin: Hysteresis before retraction (pressure units).
     """
@@ -65,23 +66,26 @@ class DecisionRule:
     name: ClassVar[str] = ""
     #: Whether pressure must strictly exceed the threshold (True) or may equal it.
     strict: ClassVar[bool] = True
+    #: Whether the rule reads ``peer_count`` (the model skips computing it otherwise).
+    uses_peer_count: ClassVar[bool] = False
 
     def pressure(self, inputs: DecisionInputs) -> FloatArray:
-        """The push towards exit, shape (..., n, k)."""
+        """The push towards exit, broadcastable to shape (..., n, k)."""
         raise NotImplementedError
 
     def threshold(self, inputs: DecisionInputs) -> FloatArray:
-        """The pressure needed to start an exit, shape (..., n, k)."""
+        """The pressure needed to start an exit, broadcastable to shape (..., n, k)."""
         raise NotImplementedError
 
-    def wants_exit(self, inputs: DecisionInputs) -> BoolArray:
-        """Which states want to leave which treaties."""
-        pressure, threshold = self.pressure(inputs), self.threshold(inputs)
-        return pressure > threshold if self.strict else pressure >= threshold
+    def decide(self, inputs: DecisionInputs) -> tuple[BoolArray, BoolArray]:
+        """Who wants to leave which treaty, and who (if on the way out) would now retract.
 
-    def wants_retract(self, inputs: DecisionInputs) -> BoolArray:
-        """Which states, if on the way out, would now reconsider."""
-        return self.pressure(inputs) < self.threshold(inputs) - inputs.margin
+        Returns:
+            ``(wants_exit, wants_retract)``, each of shape (..., n, k).
+        """
+        pressure, threshold = self.pressure(inputs), self.threshold(inputs)
+        wants_exit = pressure > threshold if self.strict else pressure >= threshold
+        return wants_exit, pressure < threshold - inputs.margin
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
@@ -102,9 +106,8 @@ class ThreatCommitmentRule(DecisionRule):
     name = "threat_commitment"
 
     def pressure(self, inputs: DecisionInputs) -> FloatArray:
-        """Sensitivity × threat, the same for every treaty of a state."""
-        push = inputs.threat * inputs.threat_sensitivity
-        return np.broadcast_to(push[..., None], inputs.commitment.shape)
+        """Sensitivity × threat, the same for every treaty of a state (shape (..., n, 1))."""
+        return (inputs.threat * inputs.threat_sensitivity)[..., None]
 
     def threshold(self, inputs: DecisionInputs) -> FloatArray:
         """Commitment plus the state's idiosyncratic shift, floored at zero."""
@@ -126,14 +129,15 @@ class FractionalThresholdRule(DecisionRule):
         return inputs.peer_share
 
     def threshold(self, inputs: DecisionInputs) -> FloatArray:
-        """Each state's fixed threshold, the same for every treaty."""
-        return np.broadcast_to(inputs.fixed_threshold[:, None], inputs.peer_share.shape)
+        """Each state's fixed threshold, the same for every treaty (shape (n, 1))."""
+        return inputs.fixed_threshold[:, None]
 
 
 class CountThresholdRule(FractionalThresholdRule):
     """Granovetter's riot in counts: act once at least ``threshold`` others have acted."""
 
     name = "count_threshold"
+    uses_peer_count = True
 
     def pressure(self, inputs: DecisionInputs) -> FloatArray:
         """Number of neighbours that have moved."""

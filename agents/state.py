@@ -54,7 +54,9 @@ class StateAgent(mesa.Agent):
     @property
     def stage(self) -> dict[str, str]:
         """Stage in each treaty (``not_party`` where the state never was a party)."""
-        return {t: self.model.stage_name(self.index, k) for k, t in enumerate(self.model.world.treaties)}
+        return {
+            t: self.model.stage_name(self.index, k) for k, t in enumerate(self.model.world.treaties)
+        }
 
     @property
     def in_armed_conflict(self) -> bool:

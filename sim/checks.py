@@ -181,7 +181,8 @@ class _Checker:
             if column is not None and column not in self.dataset.columns:
                 self.add(
                     (*loc, "column"),
-                    f"the dataset has no column '{column}'" + _suggest(column, self.dataset.columns),
+                    f"the dataset has no column '{column}'"
+                    + _suggest(column, self.dataset.columns),
                 )
             self.names(treaty.parties.include, (*loc, "include"))
             self.names(treaty.parties.exclude, (*loc, "exclude"))
@@ -211,7 +212,8 @@ class _Checker:
         if rule not in RULES:
             self.add(
                 ("parameters", "rule"),
-                f"unknown decision rule '{rule}'" + _suggest(rule, RULES)
+                f"unknown decision rule '{rule}'"
+                + _suggest(rule, RULES)
                 + f" (registered: {', '.join(sorted(RULES))})",
             )
 

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", "-n", type=int, metavar="N")
     p.add_argument("--seed", type=int, metavar="S", help="root seed (default: run.seed)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (new or empty)")
-    p.add_argument("--workers", "-w", type=int, default=1, metavar="W", help="processes (default 1)")
+    p.add_argument(
+        "--workers", "-w", type=int, default=1, metavar="W", help="processes (default 1)"
+    )
     p.add_argument(
         "--set",
         dest="sets",

@@ -102,7 +102,9 @@ def _load_dataset_cached(path: Path) -> Dataset:
             try:
                 lat, lon = float(row["capital_lat"]), float(row["capital_lon"])
             except ValueError:
-                raise DatasetError(f"{path.name}: {iso3}: capital coordinates are not numbers")
+                raise DatasetError(
+                    f"{path.name}: {iso3}: capital coordinates are not numbers"
+                ) from None
             borders = tuple(b for b in row["land_borders"].split(";") if b.strip())
             states[iso3] = StateRecord(
                 iso3=iso3,

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-def hazard(step_months: float, mean_months: FloatArray | float) -> FloatArray:
+def hazard(step_months: FloatArray | float, mean_months: FloatArray | float) -> FloatArray:
     """Probability that an exponential waiting time with the given mean ends within a step.
 
     A mean of zero means "at once" (probability 1). Using a rate per month, not per step, makes
@@ -46,7 +46,7 @@ def source_threat(
     Returns:
         Shape (..., n): threat units.
     """
-    return np.einsum("...s,sn->...n", power * offensive, proximity * intent)
+    return (power * offensive) @ (proximity * intent)
 
 
 def threat_target(
@@ -66,32 +66,43 @@ def threat_target(
     return discounted + alarm_spread * exposure * neighbours_threat
 
 
-def ou_update(
-    value: FloatArray,
-    target: FloatArray,
-    step_months: float,
-    memory_months: float,
-    volatility: float,
-    normal_draws: FloatArray,
-) -> FloatArray:
-    """Exact Ornstein–Uhlenbeck step: memory (smoothing) towards a target, with noise.
+def ou_coefficients(
+    step_months: FloatArray, memory_months: float, volatility: float
+) -> tuple[FloatArray, FloatArray]:
+    """Coefficients of the exact Ornstein–Uhlenbeck step.
 
-    The discretisation is exact for a target held over the step, so a month of weekly steps and
-    one monthly step have the same distribution.
+    ``keep`` is the share of the gap to the target that survives a step and ``spread`` the
+    noise's standard deviation per unit draw. The step is exact for a target held over the step,
+    so a month of weekly steps and one monthly step have the same distribution.
     """
     keep = np.exp(-step_months / memory_months)
     spread = volatility * np.sqrt(memory_months / 2.0 * (1.0 - keep * keep))
-    return target + (value - target) * keep + spread * normal_draws
+    return keep, spread
 
 
-def relax(value: FloatArray, target: FloatArray, step_months: float, memory_months: float) -> FloatArray:
-    """Exponential smoothing towards a target with a time constant in months."""
-    return target + (value - target) * np.exp(-step_months / memory_months)
+def ou_update(
+    value: FloatArray, target: FloatArray, keep: float, spread: float, noise: FloatArray
+) -> FloatArray:
+    """One Ornstein–Uhlenbeck step towards a target: memory (smoothing) plus noise.
+
+    Args:
+        value: Current value.
+        target: Level the value moves towards.
+        keep: Share of the gap that survives the step, exp(-Δt/τ).
+        spread: Noise standard deviation for a unit draw (see :func:`ou_coefficients`).
+        noise: Standard normal draws, scaled as the noise should scale.
+    """
+    return target + (value - target) * keep + spread * noise
+
+
+def relax(value: FloatArray, target: FloatArray, keep: float) -> FloatArray:
+    """Exponential smoothing towards a target; ``keep`` = exp(-Δt/τ) for the step."""
+    return target + (value - target) * keep
 
 
 def neighbour_mean(values: FloatArray, weights_row_normalised: FloatArray) -> FloatArray:
     """Weighted mean of neighbours' values, shape (..., n)."""
-    return np.einsum("ij,...j->...i", weights_row_normalised, values)
+    return values @ weights_row_normalised.T
 
 
 def peer_share(moved: FloatArray, reference_weights: FloatArray) -> FloatArray:
@@ -101,44 +112,37 @@ def peer_share(moved: FloatArray, reference_weights: FloatArray) -> FloatArray:
         moved: 1 where a state has announced or left a treaty, shape (..., n, k).
         reference_weights: Row-normalised weights per treaty, shape (k, n, n).
     """
-    return np.einsum("kij,...jk->...ik", reference_weights, moved)
+    # one matrix product per treaty: (k, n, n) @ (..., k, n, 1) -> (..., k, n, 1)
+    per_treaty = reference_weights @ np.swapaxes(moved, -1, -2)[..., None]
+    return np.swapaxes(per_treaty[..., 0], -1, -2)
 
 
 def peer_count(moved: FloatArray, adjacency: FloatArray) -> FloatArray:
     """Number of neighbours that have moved, per treaty, shape (..., n, k)."""
-    return np.einsum("ij,...jk->...ik", adjacency, moved)
+    return adjacency @ moved
 
 
 def commitment_target(
-    baseline: FloatArray,
-    stigma: FloatArray,
-    campaign: FloatArray,
+    norm: FloatArray,
     shift: FloatArray,
     share: FloatArray,
     peer_erosion: float,
     moved_elsewhere: FloatArray,
     spillover: float,
 ) -> FloatArray:
-    """Commitment's target: the norm, reinforced by stigma and campaigns, eroded by peers.
+    """Commitment's target: the norm (with its stigma), shifted by governments, eroded by peers.
+
+    Norm campaigns add to this target for as long as they last (see the model).
 
     Args:
-        baseline: Shape (n, k).
-        stigma: Shape (n,).
-        campaign: Norm-campaign boost, shape (..., n, k).
+        norm: Baseline commitment plus stigma, shape (n, k).
         shift: Government-change shift, shape (..., n).
         share: Peer share that has moved, shape (..., n, k).
         peer_erosion: Commitment lost per unit share.
         moved_elsewhere: Number of other treaties the state has moved on, shape (..., n, k).
         spillover: Commitment lost per other treaty.
     """
-    return (
-        baseline
-        + stigma[:, None]
-        + campaign
-        + shift[..., None]
-        - peer_erosion * share
-        - spillover * moved_elsewhere
-    )
+    return norm + shift[..., None] - peer_erosion * share - spillover * moved_elsewhere
 
 
 def row_normalise(weights: FloatArray) -> FloatArray:

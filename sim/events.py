@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Window:
-    """An effect that ramps up linearly from ``start`` over ``ramp`` months and then holds, or
-    that holds for ``duration`` months and then ends (``duration`` None: forever)."""
+    """When an effect acts, in months since the calendar's start.
+
+    Either it ramps up linearly from ``start`` over ``ramp`` months and then holds for good
+    (``duration`` None), or it holds for ``duration`` months and then ends.
+    """
 
     start: float
     ramp: float = 0.0
@@ -42,8 +45,16 @@ class Window:
         # integral of a clipped linear ramp, by the trapezoid rule on its breakpoints
         points = sorted({t0, t1, *(p for p in (self.start, self.start + self.ramp) if t0 < p < t1)})
         levels = [self.level(p) for p in points]
-        area = sum((b - a) * (la + lb) / 2 for a, b, la, lb in zip(points, points[1:], levels, levels[1:], strict=False))
+        area = sum(
+            (b - a) * (la + lb) / 2
+            for a, b, la, lb in zip(points, points[1:], levels, levels[1:], strict=False)
+        )
         return area / (t1 - t0)
+
+    def settled(self, t: float) -> bool:
+        """Whether the effect has reached its final level (full, or ended) by time t."""
+        end = self.start + (self.duration if self.duration is not None else self.ramp)
+        return t >= end
 
     def level(self, t: float) -> float:
         """Level of the effect at time t (months)."""
@@ -153,7 +164,9 @@ class ReassuranceHandler(EventHandler):
 
     def fire(self) -> None:
         """Change the targets' credibility."""
-        self.model.credibility[self.model.state_indices(self.event.targets)] = self.event.credibility
+        self.model.credibility[self.model.state_indices(self.event.targets)] = (
+            self.event.credibility
+        )
 
 
 class GovernmentChangeHandler(EventHandler):

@@ -110,5 +110,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     try:
         value = load_yaml_text(f"value: {raw}\n", "--set").data["value"]
     except ValidationError as exc:
-        raise KeyPathError(f"{path}: cannot read value '{raw}': {exc.problems[0].message}") from None
+        raise KeyPathError(
+            f"{path}: cannot read value '{raw}': {exc.problems[0].message}"
+        ) from None
     return path, value

@@ -1,7 +1,8 @@
 """Load scenario files: safe YAML, schema validation, cross-references, precise errors.
 
 :func:`load_scenario` is the one way a scenario file enters the engine. It reports every
-problem it finds as ``FILE:LINE:COL: key.path: message`` through :class:`~sim.errors.ValidationError`.
+problem it finds as ``FILE:LINE:COL: key.path: message`` through
+:class:`~sim.errors.ValidationError`.
 """
 
 from __future__ import annotations

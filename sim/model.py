@@ -19,7 +19,6 @@ from sim import dynamics
 from sim.calendar import add_months
 from sim.events import HANDLERS, EventHandler, Window
 from sim.pipeline import (
-    MOVED,
     NOT_PARTY,
     NOTIFIED,
     PARTY,
@@ -28,6 +27,7 @@ from sim.pipeline import (
     WITHDRAWN,
     StepDraws,
     advance,
+    moved,
 )
 from sim.world import World
 
@@ -109,9 +109,17 @@ class TreatyModel(mesa.Model):
         self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
         self.effective = np.full((n, k), NEVER, dtype=np.int64)
         self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
+        # source effects still changing, and the settled level of each kind per source
         self._source_effects: list[tuple[int, str, float, Window]] = []
+        self._settled = {
+            "factor": np.ones(len(sources.ids)),
+            "tied": sources.tied_down_share.astype(float),
+            "boost": np.zeros(len(sources.ids)),
+        }
         self._campaigns: list[tuple[int, FloatArray, Window]] = []
         self.now_months = 0.0
+        self._base_power = self._settled_power()
+        self._static_commitment = world.commitment + world.stigma[:, None]
         self.power = self._available_power(0.0, 0.0)
         discount = 1.0 - self.params.threat.reassurance_weight * self.credibility
         self.threat = dynamics.equilibrium_threat(
@@ -121,6 +129,7 @@ class TreatyModel(mesa.Model):
             self.exposure,
         )
         self.peer_share = np.zeros((n, k))
+        self.moved = np.zeros((n, k))
         self.commitment = self._commitment_target(np.zeros((n, k)), 0.0, 0.0)
 
         # agents are views onto the arrays
@@ -152,17 +161,17 @@ class TreatyModel(mesa.Model):
         """One calendar period: threat, commitment, decisions, pipeline, records."""
         k = self.steps
         cal = self.world.calendar
-        t0, t1, dt_months = cal.months[k - 1], cal.months[k], cal.step_months[k - 1]
+        t0, t1 = float(cal.months[k - 1]), float(cal.months[k])
         self.now_months = t1
         self.power = self._available_power(t0, t1)
-        self.perceive_threat(dt_months)
-        self.update_commitment(dt_months, t0, t1)
-        self.decide_and_advance(dt_months, k)
+        self.perceive_threat(k)
+        self.update_commitment(k, t0, t1)
+        self.decide_and_advance(k)
         self._record_state(k)
         if k >= cal.n_steps:
             self.running = False
 
-    def perceive_threat(self, dt_months: float) -> None:
+    def perceive_threat(self, k: int) -> None:
         """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
         p = self.params.threat
         target = dynamics.threat_target(
@@ -175,34 +184,38 @@ class TreatyModel(mesa.Model):
         )
         # noise is relative to the target: a state with nothing to fear has no noise to feel
         noise = self.rng.standard_normal(self.world.n_states) * target
-        updated = dynamics.ou_update(self.threat, target, dt_months, p.memory_months, p.noise, noise)
+        smoothing = self.world.smoothing
+        updated = dynamics.ou_update(
+            self.threat, target, smoothing.threat_keep[k - 1], smoothing.threat_spread[k - 1], noise
+        )
         self.threat = np.maximum(updated, 0.0)
 
-    def update_commitment(self, dt_months: float, t0: float, t1: float) -> None:
+    def update_commitment(self, k: int, t0: float, t1: float) -> None:
         """Peers' exits erode commitment; stigma and campaigns reinforce it."""
-        self.peer_share = dynamics.peer_share(self._moved(), self.reference_weights)
+        self.moved = moved(self.stage).astype(float)
+        self.peer_share = dynamics.peer_share(self.moved, self.reference_weights)
         target = self._commitment_target(self.peer_share, t0, t1)
         self.commitment = dynamics.relax(
-            self.commitment, target, dt_months, self.params.commitment.memory_months
+            self.commitment, target, self.world.smoothing.commitment_keep[k - 1]
         )
 
-    def decide_and_advance(self, dt_months: float, k: int) -> None:
+    def decide_and_advance(self, k: int) -> None:
         """The decision rule says who wants out; the pipeline moves states along."""
-        pipeline = self.params.pipeline
         w = self.world
-        inputs = self.decision_inputs()
+        hazards = w.hazards
+        wants_exit, wants_retract = self.rule.decide(self.decision_inputs())
         draws = StepDraws.draw(self.rng, self.stage.shape)
         now = w.calendar.dates[k]
         transitions = advance(
             self.stage,
-            self.rule.wants_exit(inputs) & (self.stage != NOT_PARTY),
-            self.rule.wants_retract(inputs),
+            wants_exit & (self.stage != NOT_PARTY),
+            wants_retract,
             draws,
-            p_deliberation=dynamics.hazard(dt_months, w.deliberation_months),
-            p_vote=dynamics.hazard(dt_months, w.parliament_months),
+            p_deliberation=hazards.deliberation[k - 1],
+            p_vote=hazards.vote[k - 1],
             pass_probability=w.pass_probability,
-            p_deposit=dynamics.hazard(dt_months, w.deposit_months),
-            p_retraction=float(dynamics.hazard(dt_months, pipeline.retraction_months)),
+            p_deposit=hazards.deposit[k - 1],
+            p_retraction=float(hazards.retraction[k - 1]),
             bloc=w.bloc,
             n_blocs=len(w.bloc_names),
             in_conflict=self.in_conflict,
@@ -230,13 +243,14 @@ class TreatyModel(mesa.Model):
             commitment=self.commitment,
             threshold_shift=self.threshold_shift,
             peer_share=self.peer_share,
-            peer_count=dynamics.peer_count(self._moved(), self.adjacency),
+            peer_count=(
+                dynamics.peer_count(self.moved, self.adjacency)
+                if self.rule.uses_peer_count
+                else self.peer_share
+            ),
             fixed_threshold=self.world.fixed_threshold,
             margin=self.params.pipeline.retraction_margin,
         )
-
-    def _moved(self) -> FloatArray:
-        return np.isin(self.stage, MOVED).astype(float)
 
     def _source_threat(self) -> FloatArray:
         src = self.world.sources
@@ -248,35 +262,45 @@ class TreatyModel(mesa.Model):
 
     def _commitment_target(self, share: FloatArray, t0: float, t1: float) -> FloatArray:
         p = self.params.commitment
-        moved = self._moved()
-        campaign = np.zeros_like(share)
-        for treaty, strength, window in self._campaigns:
-            campaign[:, treaty] += strength * window.mean_level(t0, t1)
-        return dynamics.commitment_target(
-            self.world.commitment,
-            self.world.stigma,
-            campaign,
+        target = dynamics.commitment_target(
+            self._static_commitment,
             self.commitment_shift,
             share,
             p.peer_erosion,
-            moved.sum(axis=-1, keepdims=True) - moved,
+            self.moved.sum(axis=-1, keepdims=True) - self.moved,
             p.spillover,
         )
+        for treaty, strength, window in self._campaigns:
+            target[:, treaty] += strength * window.mean_level(t0, t1)
+        return target
 
     def _available_power(self, t0: float, t1: float) -> FloatArray:
-        src = self.world.sources
-        factor = np.ones(len(src.ids))
-        tied = src.tied_down_share.copy()
-        boost = np.zeros(len(src.ids))
+        """Each source's available power, averaged over the step [t0, t1] (months)."""
+        if not self._source_effects:
+            return self._base_power
+        done = [e for e in self._source_effects if e[3].settled(t0)]
+        if done:
+            for s, kind, amount, window in done:
+                if window.duration is None:  # a lasting change: fold it into the settled level
+                    self._settled[kind][s] += amount
+            self._source_effects = [e for e in self._source_effects if not e[3].settled(t0)]
+            self._base_power = self._settled_power()
+        levels = {kind: values.copy() for kind, values in self._settled.items()}
         for s, kind, amount, window in self._source_effects:
-            level = amount * window.mean_level(t0, t1)
-            if kind == "factor":
-                factor[s] += level
-            elif kind == "tied":
-                tied[s] += level
-            else:
-                boost[s] += level
-        return dynamics.available_power(src.capability, factor, np.clip(tied, 0.0, 1.0), boost)
+            levels[kind][s] += amount * window.mean_level(t0, t1)
+        src = self.world.sources
+        return dynamics.available_power(
+            src.capability, levels["factor"], np.clip(levels["tied"], 0.0, 1.0), levels["boost"]
+        )
+
+    def _settled_power(self) -> FloatArray:
+        settled = self._settled
+        return dynamics.available_power(
+            self.world.sources.capability,
+            settled["factor"],
+            np.clip(settled["tied"], 0.0, 1.0),
+            settled["boost"],
+        )
 
     # ----------------------------------------------------------------------------------------
     # used by event handlers
@@ -291,7 +315,7 @@ class TreatyModel(mesa.Model):
 
     def tied_down_share_at(self, s: int, months: float) -> float:
         """Share of a source's capability tied down elsewhere at a time (months)."""
-        tied = float(self.world.sources.tied_down_share[s])
+        tied = float(self._settled["tied"][s])
         for src, kind, amount, window in self._source_effects:
             if src == s and kind == "tied":
                 tied += amount * window.level(months)
@@ -300,6 +324,7 @@ class TreatyModel(mesa.Model):
     def add_source_effect(self, s: int, kind: str, amount: float, window: Window) -> None:
         """Add a lasting or temporary change to a source (kind: tied, factor or boost)."""
         self._source_effects.append((s, kind, amount, window))
+        self._base_power = self._settled_power()
 
     def add_campaign(self, treaty: int, strength: FloatArray, window: Window) -> None:
         """Add a norm campaign's commitment boost (per state) for a time window."""

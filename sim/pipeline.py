@@ -25,6 +25,23 @@ MOVED = (ANNOUNCED, APPROVED, NOTIFIED, WITHDRAWN, SUSPENDED)
 #: Stages from which a state may retract.
 RETRACTABLE = (ANNOUNCED, APPROVED, NOTIFIED)
 
+
+def _lookup(codes: tuple[int, ...]) -> NDArray[np.bool_]:
+    """A table indexed by ``stage + 1`` (so NOT_PARTY is row 0) that is True for ``codes``."""
+    table = np.zeros(len(STAGES) + 1, dtype=bool)
+    table[np.array(codes) + 1] = True
+    return table
+
+
+_IS_MOVED = _lookup(MOVED)
+_IS_RETRACTABLE = _lookup(RETRACTABLE)
+
+
+def moved(stage: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Where a state counts as having moved (announced or left): a table lookup, not np.isin."""
+    return _IS_MOVED[stage + 1]
+
+
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -98,27 +115,43 @@ def advance(
         The transitions, in the order they happened.
     """
     out: list[Transition] = []
+    # Most states sit still most steps: skip every rule whose source stage is empty.
+    counts: list[int] = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+
+    def has(code: int) -> int:
+        return counts[code + 1]
 
     def move(mask: BoolArray, to: int) -> None:
+        nonlocal counts
         if mask.any():
             stage[mask] = to
             out.append(Transition(mask, to))
+            counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
 
     col = (slice(None), None)  # per-state arrays broadcast over treaties
     conflict_blocks = in_conflict[col] & blocks_exit[None, :]
 
-    move(np.isin(stage, RETRACTABLE) & wants_retract & (draws.retraction < p_retraction), RETRACTED)
-    move((stage == PARTY) & wants_exit, DELIBERATING)
-    announcing = (stage == DELIBERATING) & wants_exit & (draws.deliberation < p_deliberation[col])
-    # A state that could not leave while at war suspends the treaty instead (Ukraine, 2025).
-    move(announcing & conflict_blocks, SUSPENDED)
-    move(announcing & ~conflict_blocks, ANNOUNCED)
-    voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
-    passes = draws.vote_outcome < pass_probability[col]
-    move(voting & passes, APPROVED)
-    move(voting & ~passes, RETRACTED)
-    move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
-    move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
+    if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
+        retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
+        move(retracting & (draws.retraction < p_retraction), RETRACTED)
+    if has(PARTY) and wants_exit.any():
+        move((stage == PARTY) & wants_exit, DELIBERATING)
+    if has(DELIBERATING):
+        announcing = (
+            (stage == DELIBERATING) & wants_exit & (draws.deliberation < p_deliberation[col])
+        )
+        # A state that could not leave while at war suspends the treaty instead (Ukraine, 2025).
+        move(announcing & conflict_blocks, SUSPENDED)
+        move(announcing & ~conflict_blocks, ANNOUNCED)
+    if has(ANNOUNCED):
+        voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
+        passes = draws.vote_outcome < pass_probability[col]
+        move(voting & passes, APPROVED)
+        move(voting & ~passes, RETRACTED)
+    if has(APPROVED):
+        move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
+    if has(NOTIFIED):
+        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
     return out
 
 

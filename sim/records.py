@@ -56,26 +56,27 @@ def outcomes(world: World, output: Output) -> dict[str, object]:
     row: dict[str, object] = {}
     start = world.calendar.start.toordinal()
     primary = world.scenario.primary_treaty
+    ev = output.events
+    assert output.final_stage is not None, "outcomes exist only for runs that finished"
     for j, treaty in enumerate(world.treaties):
         suffix = "" if treaty == primary else f"__{treaty}"
-        ev = output.events
-        mine = ev["treaty"] == j if ev else np.zeros(0, dtype=bool)
-
-        def states_reaching(stage: int, mine: np.ndarray = mine) -> set[int]:
-            return set(ev["state"][mine & (ev["stage"] == stage)].tolist()) if ev else set()
-
-        announced = states_reaching(ANNOUNCED)
-        suspended = states_reaching(SUSPENDED)
-        final = output.final_stage[:, j] if output.final_stage is not None else np.zeros(0)
-        ann_dates = ev["date"][mine & (ev["stage"] == ANNOUNCED)] if ev else np.zeros(0)
-        exit_dates = ev["date"][mine & (ev["stage"] == WITHDRAWN)] if ev else np.zeros(0)
+        mine = ev["treaty"] == j
+        reached = {
+            stage: mine & (ev["stage"] == stage)
+            for stage in (ANNOUNCED, NOTIFIED, RETRACTED, SUSPENDED, WITHDRAWN)
+        }
+        announced = set(ev["state"][reached[ANNOUNCED]].tolist())
+        suspended = set(ev["state"][reached[SUSPENDED]].tolist())
+        final = output.final_stage[:, j]
+        ann_dates = ev["date"][reached[ANNOUNCED]]
+        exit_dates = ev["date"][reached[WITHDRAWN]]
         first_exit = int(exit_dates.min()) if len(exit_dates) else None
         row[f"cascade_size{suffix}"] = len(announced | suspended)
         row[f"n_announced{suffix}"] = len(announced)
-        row[f"n_notified{suffix}"] = len(states_reaching(NOTIFIED))
+        row[f"n_notified{suffix}"] = len(set(ev["state"][reached[NOTIFIED]].tolist()))
         row[f"n_withdrawn{suffix}"] = int((final == WITHDRAWN).sum())
         row[f"n_suspended{suffix}"] = int((final == SUSPENDED).sum())
-        row[f"n_retracted{suffix}"] = len(states_reaching(RETRACTED))
+        row[f"n_retracted{suffix}"] = len(set(ev["state"][reached[RETRACTED]].tolist()))
         row[f"first_announcement{suffix}"] = (
             dt.date.fromordinal(int(ann_dates.min())) if len(ann_dates) else None
         )
@@ -84,7 +85,9 @@ def outcomes(world: World, output: Output) -> dict[str, object]:
     return row
 
 
-def runs_table(world: World, outputs: Sequence[Output], extra: dict[str, object] | None = None) -> pd.DataFrame:
+def runs_table(
+    world: World, outputs: Sequence[Output], extra: dict[str, object] | None = None
+) -> pd.DataFrame:
     """One row per replication: ids, seed, status, error, seconds and outcomes."""
     rows = []
     for out in outputs:
@@ -123,7 +126,9 @@ def events_table(world: World, outputs: Sequence[Output]) -> pd.DataFrame:
         n = len(ev["step"])
         part = {
             "run_id": np.full(n, out.task.run_id, dtype=object),
-            **({"point": np.full(n, out.task.point, dtype=np.int64)} if out.task.point >= 0 else {}),
+            **(
+                {"point": np.full(n, out.task.point, dtype=np.int64)} if out.task.point >= 0 else {}
+            ),
             "replication": np.full(n, out.task.replication, dtype=np.int64),
             "iso3": ids[ev["state"]],
             "treaty": treaties[ev["treaty"]],
@@ -199,4 +204,3 @@ def tables(world: World, outputs: Sequence[Output], mode: str) -> Tables:
         events=events_table(world, outputs),
         timeseries=timeseries_table(world, outputs, mode),
     )
-

@@ -130,7 +130,9 @@ def _maybe_fail(task: Task) -> None:
     for item in spec.split(","):
         point, _, replication = item.partition(":")
         if int(point) == task.point and int(replication) == task.replication:
-            raise RuntimeError(f"injected failure (point {task.point}, replication {task.replication})")
+            raise RuntimeError(
+                f"injected failure (point {task.point}, replication {task.replication})"
+            )
 
 
 def run_chunk(world: World, tasks: Sequence[Task], timeseries: str) -> list[Output]:
@@ -177,7 +179,9 @@ def execute(
     owned = executor is None
     pool = executor or _process_pool(workers)
     try:
-        futures = [pool.submit(run_chunk, world, chunk, timeseries) for chunk in chunked(tasks, size)]
+        futures = [
+            pool.submit(run_chunk, world, chunk, timeseries) for chunk in chunked(tasks, size)
+        ]
         for future in as_completed(futures):
             outputs = future.result()
             if on_done:
@@ -193,7 +197,9 @@ def _process_pool(workers: int) -> Executor:
     from concurrent.futures import ProcessPoolExecutor
 
     # forkserver: no fork of a parent that may hold threads or locks, and no global side effect
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +317,7 @@ def _git_commit() -> str | None:
     if not (here / ".git").exists():
         return None
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
             ["git", "-C", str(here), "rev-parse", "HEAD"],  # noqa: S607
             capture_output=True,
             text=True,
@@ -421,7 +427,9 @@ def run_scenario(
     progress = Progress(n_reps, enabled=not quiet)
     clock = time.perf_counter()
     outputs: list[Output] = []
-    for chunk in execute(world, tasks, mode, workers=workers, executor=executor, on_done=progress.update):
+    for chunk in execute(
+        world, tasks, mode, workers=workers, executor=executor, on_done=progress.update
+    ):
         outputs.extend(chunk)
     outputs.sort(key=lambda o: o.task.replication)
     seconds = time.perf_counter() - clock

@@ -185,7 +185,9 @@ class States(Frozen):
     include: list[str] = Field(
         default_factory=lambda: ["all"], description="ISO3 codes or group names to include."
     )
-    exclude: list[str] = Field(default_factory=list, description="ISO3 codes or groups to leave out.")
+    exclude: list[str] = Field(
+        default_factory=list, description="ISO3 codes or groups to leave out."
+    )
     overrides: dict[StateId, StateOverride] = Field(
         default_factory=dict, description="Per-state values, keyed by ISO3 code."
     )

@@ -113,12 +113,16 @@ class StoreError(Exception):
     """A folder is not a readable run folder."""
 
 
-def load_run(folder: Path | str, *, timeseries: bool = True) -> RunData:
+def load_run(
+    folder: Path | str, *, timeseries: bool = True, allow_incomplete: bool = False
+) -> RunData:
     """Read a run folder written by the runner.
 
     Args:
         folder: The run folder.
         timeseries: Also read timeseries.parquet when present.
+        allow_incomplete: Read a folder that still has its INCOMPLETE marker (the runner's own
+            report, written just before the marker is removed).
 
     Raises:
         StoreError: The folder is missing, incomplete or lacks a table.
@@ -130,7 +134,7 @@ def load_run(folder: Path | str, *, timeseries: bool = True) -> RunData:
     folder = Path(folder)
     if not (folder / MANIFEST).is_file():
         raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
-    if (folder / INCOMPLETE).exists():
+    if not allow_incomplete and (folder / INCOMPLETE).exists():
         reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()
         raise StoreError(f"{folder}: the run is incomplete ({reason})")
     for name in (RUNS, EVENTS, SCENARIO):

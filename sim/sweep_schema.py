@@ -62,7 +62,11 @@ class Factor(Frozen):
                 raise ValueError("low and high must both be numbers or both be dates")
             if self.low >= self.high:  # type: ignore[operator]
                 raise ValueError(f"bounds the wrong way round: low {self.low} >= high {self.high}")
-            if self.distribution == "loguniform" and isinstance(self.low, float | int) and self.low <= 0:
+            if (
+                self.distribution == "loguniform"
+                and isinstance(self.low, float | int)
+                and self.low <= 0
+            ):
                 raise ValueError("a log-uniform range needs low > 0")
         return self
 
@@ -111,7 +115,8 @@ class Design(Frozen):
             if n & (n - 1):
                 below = 1 << (n.bit_length() - 1)
                 raise ValueError(
-                    f"{self.type} samples must be a power of two (got {n}; try {below} or {below * 2})"
+                    f"{self.type} samples must be a power of two "
+                    f"(got {n}; try {below} or {below * 2})"
                 )
         if self.type == "table" and not self.file:
             raise ValueError("a table design needs file")

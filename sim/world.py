@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,38 @@ class SourceArrays:
     allies: tuple[tuple[str, ...], ...]
     proximity: NDArray[np.float64]
     intent: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class StepHazards:
+    """Probability, per step and state, that an exponential waiting time ends in that step.
+
+    Attributes:
+        deliberation: Shape (steps, n): deliberation ends in an announcement.
+        vote: Shape (steps, n): parliament votes.
+        deposit: Shape (steps, n): the instrument is deposited.
+        retraction: Shape (steps,): a state that wants to retract does so.
+    """
+
+    deliberation: NDArray[np.float64]
+    vote: NDArray[np.float64]
+    deposit: NDArray[np.float64]
+    retraction: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class StepSmoothing:
+    """Per-step coefficients of the model's memory (see :func:`sim.dynamics.ou_coefficients`).
+
+    Attributes:
+        threat_keep: Shape (steps,): share of the gap to the threat target that survives a step.
+        threat_spread: Shape (steps,): noise standard deviation per unit draw.
+        commitment_keep: Shape (steps,): the same as threat_keep, for commitment.
+    """
+
+    threat_keep: NDArray[np.float64]
+    threat_spread: NDArray[np.float64]
+    commitment_keep: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,34 @@ class World:
         """Row of a state."""
         return self.ids.index(state)
 
+    @cached_property
+    def hazards(self) -> StepHazards:
+        """Per-step probabilities of the pipeline's waiting times ending (computed once)."""
+        from sim.dynamics import hazard
+
+        dt_months = self.calendar.step_months[:, None]
+        pipeline = self.scenario.parameters.pipeline
+        return StepHazards(
+            deliberation=hazard(dt_months, self.deliberation_months[None, :]),
+            vote=hazard(dt_months, self.parliament_months[None, :]),
+            deposit=hazard(dt_months, self.deposit_months[None, :]),
+            retraction=hazard(self.calendar.step_months, pipeline.retraction_months),
+        )
+
+    @cached_property
+    def smoothing(self) -> StepSmoothing:
+        """Per-step coefficients of perception and commitment memory (computed once)."""
+        from sim.dynamics import ou_coefficients
+
+        params = self.scenario.parameters
+        keep, spread = ou_coefficients(
+            self.calendar.step_months, params.threat.memory_months, params.threat.noise
+        )
+        commitment_keep, _ = ou_coefficients(
+            self.calendar.step_months, params.commitment.memory_months, 0.0
+        )
+        return StepSmoothing(keep, spread, commitment_keep)
+
     def rows(self, names: list[str]) -> list[int]:
         """Rows of the states named (ISO3 codes or groups) that are in the model."""
         pos = {s: i for i, s in enumerate(self.ids)}
@@ -154,7 +215,9 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
     nato = np.array([r.nato for r in records])
     eu = np.array([r.eu for r in records])
     ties = scenario.network.ties
-    weights = ties.land_border * border + ties.nato * np.outer(nato, nato) + ties.eu * np.outer(eu, eu)
+    weights = (
+        ties.land_border * border + ties.nato * np.outer(nato, nato) + ties.eu * np.outer(eu, eu)
+    )
     for group, weight in ties.groups.items():
         g = np.zeros(n, dtype=bool)
         g[members([group])] = True
@@ -163,10 +226,10 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
 
     bloc = np.full(n, -1, dtype=np.int64)
     bloc_names = tuple(name for name, g in scenario.groups.items() if g.deposit_together)
-    for b, name in enumerate(bloc_names):
+    for number, name in enumerate(bloc_names):
         for i in members([name]):
             if bloc[i] < 0:
-                bloc[i] = b
+                bloc[i] = number
 
     def per_state(attr: str, default: float) -> NDArray[np.float64]:
         out = np.full(n, float(default))
@@ -211,7 +274,9 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         deposit_months=per_state("deposit_months", pipeline.deposit_months),
         in_conflict=in_conflict,
         sources=_sources(scenario, dataset, ids, border),
-        calendar=Calendar.build(scenario.calendar.start, scenario.calendar.end, scenario.calendar.step),
+        calendar=Calendar.build(
+            scenario.calendar.start, scenario.calendar.end, scenario.calendar.step
+        ),
         observed=_observed(scenario, base_dir),
         dataset=dataset,
     )

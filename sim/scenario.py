@@ -270,12 +270,12 @@ class ThreatParameters(Frozen):
     """Threat perception after Walt (1987): power, proximity, offence and intent."""
 
     sensitivity: float = param(
-        3.0, "pressure per threat unit", "How strongly perceived threat pushes a state to exit.",
+        2.5, "pressure per threat unit", "How strongly perceived threat pushes a state to exit.",
         ge=0, le=10, source="calibrated to the 2025 cascade",
     )  # fmt: skip
     memory_months: float = param(
-        3.0, "months", "Time constant over which perception follows the threat (smoothing).",
-        ge=0.01, le=120, source="assumption; perceptions adjust over a season",
+        1.0, "months", "Time constant over which perception follows the threat (smoothing).",
+        ge=0.01, le=120, source="calibrated: announcements follow the Feb 2025 shift by ~5 weeks",
     )  # fmt: skip
     noise: float = param(
         0.1, "share of target per √month", "Volatility of perceived threat, relative to the "
@@ -295,11 +295,11 @@ class ThreatParameters(Frozen):
         "(alarm contagion).", ge=0, le=1, source="assumption; calibrated",
     )  # fmt: skip
     reassurance_weight: float = param(
-        0.5, "share", "How much allied credibility discounts perceived threat: threat × "
+        0.6, "share", "How much allied credibility discounts perceived threat: threat × "
         "(1 − weight × credibility).", ge=0, le=1, source="assumption (extended deterrence)",
     )  # fmt: skip
     initial_credibility: float = param(
-        0.8, "share", "Credibility of allied guarantees at the start (0 to 1).",
+        1.0, "share", "Credibility of allied guarantees at the start (0 to 1).",
         ge=0, le=1, source="assumption",
     )  # fmt: skip
     conflict_threat: float = param(
@@ -346,8 +346,8 @@ class PipelineParameters(Frozen):
     """The decision pipeline from deliberation to withdrawal."""
 
     deliberation_months: float = param(
-        2.0, "months", "Mean time from deliberating to a public announcement (exponential).",
-        ge=0, le=120, source="Finland: Nov 2024 'considering' to 2025-04-01",
+        1.0, "months", "Mean time from deliberating to a public announcement (exponential).",
+        ge=0, le=120, source="calibrated to the 2025 announcement dates (observed)",
     )  # fmt: skip
     parliament_months: float = param(
         2.5, "months", "Mean time from announcement to the parliament's vote (exponential).",

@@ -108,12 +108,10 @@ class Treaty(Frozen):
     """A treaty with an exit clause."""
 
     title: str = Field(min_length=1, max_length=200, description="The treaty's name.")
-    notice_months: float = Field(
-        6.0,
-        ge=0,
-        le=120,
-        description="Notice period: calendar months from notification until the exit takes effect.",
-    )
+    notice_months: float = param(
+        6.0, "calendar months", "Notice period: from notification until the exit takes effect.",
+        ge=0, le=120, source="Ottawa Art. 20(3) and CCM Art. 20: six months",
+    )  # fmt: skip
     armed_conflict_blocks_exit: bool = Field(
         False,
         description=(
@@ -214,21 +212,18 @@ class Group(Frozen):
 class ThreatSource(Frozen):
     """A source of threat (a state) in Walt's balance-of-threat terms."""
 
-    capability: float = Field(
-        1.0,
-        ge=0,
-        le=100,
-        description="Military capability (relative power units; 1 = the source's 2025 level).",
-    )
-    tied_down_share: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Share of capability tied down elsewhere, e.g. in the war in Ukraine (share).",
-    )
-    offensive: float = Field(
-        1.0, ge=0, le=5, description="Offensive capability multiplier (dimensionless)."
-    )
+    capability: float = param(
+        1.0, "relative power units", "Military capability (1 = the source's 2025 level).",
+        ge=0, le=100, source="normalisation",
+    )  # fmt: skip
+    tied_down_share: float = param(
+        0.0, "share", "Share of capability tied down elsewhere, e.g. in the war in Ukraine.",
+        ge=0, le=1, source="scenario; RUS 0.6 from Pevkur (FT, 2025-03-30)",
+    )  # fmt: skip
+    offensive: float = param(
+        1.0, "dimensionless", "Offensive capability multiplier (Walt 1987).",
+        ge=0, le=5, source="Walt 1987; normalisation",
+    )  # fmt: skip
     allies: list[StateId] = Field(
         default_factory=list,
         description="Allies whose territory extends the source's reach (e.g. BLR for RUS).",
@@ -240,17 +235,27 @@ class ThreatSource(Frozen):
             "allies are always 0."
         ),
     )
-    default_intent: float = Field(
-        1.0, ge=0, le=1, description="Perceived intent towards states not in stance (0 to 1)."
-    )
+    default_intent: float = param(
+        1.0, "0 to 1", "Perceived intent towards states not named in stance (Walt 1987).",
+        ge=0, le=1, source="assumption: hostile towards all but allies",
+    )  # fmt: skip
 
 
 class NetworkTies(Frozen):
     """Weights of the tie types that make up the influence network."""
 
-    land_border: float = Field(1.0, ge=0, le=100, description="Weight of a shared land border.")
-    nato: float = Field(0.2, ge=0, le=100, description="Weight of a tie between two NATO members.")
-    eu: float = Field(0.2, ge=0, le=100, description="Weight of a tie between two EU members.")
+    land_border: float = param(
+        1.0, "relative weight", "Weight of a shared land border in the influence network.",
+        ge=0, le=100, source="normalisation (other ties are relative to it)",
+    )  # fmt: skip
+    nato: float = param(
+        0.1, "relative weight", "Weight of a tie between two NATO members.",
+        ge=0, le=100, source="assumption; calibrated",
+    )  # fmt: skip
+    eu: float = param(
+        0.1, "relative weight", "Weight of a tie between two EU members.",
+        ge=0, le=100, source="assumption; calibrated",
+    )  # fmt: skip
     groups: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(
         default_factory=dict, description="Weight of a tie between two members of a named group."
     )
@@ -371,6 +376,16 @@ class PipelineParameters(Frozen):
     )  # fmt: skip
 
 
+class ThresholdParameters(Frozen):
+    """The plain threshold rules (Granovetter 1978; Watts 2002)."""
+
+    default: float = param(
+        0.5, "share of neighbours (agents for count_threshold)", "Threshold of a state that has "
+        "none set in states.overrides or a synthetic population.",
+        ge=0, le=1e6, source="Watts 2002 uses a common threshold φ",
+    )  # fmt: skip
+
+
 class Parameters(Frozen):
     """Every model coefficient, grouped by mechanism."""
 
@@ -381,6 +396,7 @@ class Parameters(Frozen):
     threat: ThreatParameters = Field(default_factory=ThreatParameters)
     commitment: CommitmentParameters = Field(default_factory=CommitmentParameters)
     pipeline: PipelineParameters = Field(default_factory=PipelineParameters)
+    threshold: ThresholdParameters = Field(default_factory=ThresholdParameters)
 
 
 # --------------------------------------------------------------------------------------------

@@ -132,11 +132,11 @@ def load_run(
     from sim.loader import load_scenario
 
     folder = Path(folder)
-    if not (folder / MANIFEST).is_file():
-        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
     if not allow_incomplete and (folder / INCOMPLETE).exists():
         reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()
         raise StoreError(f"{folder}: the run is incomplete ({reason})")
+    if not (folder / MANIFEST).is_file():
+        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
     for name in (RUNS, EVENTS, SCENARIO):
         if not (folder / name).is_file():
             raise StoreError(f"{folder}: missing {name}")

@@ -158,8 +158,7 @@ groups:
     deposit_together: true
 """
 PARLIAMENTS = (
-    "{EST: {parliament_months: 1.0}, LVA: {parliament_months: 3.0}, "
-    "LTU: {parliament_months: 6.0}}"
+    "{EST: {parliament_months: 1.0}, LVA: {parliament_months: 3.0}, LTU: {parliament_months: 6.0}}"
 )
 
 

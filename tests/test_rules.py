@@ -29,7 +29,9 @@ def world_with(sets: tuple[str, ...]) -> World:
     return build_world(loaded.model, loaded.base_dir)
 
 
-def random_inputs(rng: np.random.Generator, batch: tuple[int, ...], n: int, k: int) -> DecisionInputs:
+def random_inputs(
+    rng: np.random.Generator, batch: tuple[int, ...], n: int, k: int
+) -> DecisionInputs:
     return DecisionInputs(
         threat=rng.random((*batch, n)),
         threat_sensitivity=rng.random(n) * 3,
@@ -83,11 +85,14 @@ class RuleContract:
                     assert before == "deliberating"
                 else:
                     assert before in FORWARD, f"{key}: {before} -> {change.stage}"
-                    assert FORWARD[change.stage] > FORWARD[before], f"{key}: {before} -> {change.stage}"
+                    assert FORWARD[change.stage] > FORWARD[before], (
+                        f"{key}: {before} -> {change.stage}"
+                    )
                 stage[key] = change.stage
             for (state, treaty), last in stage.items():
                 i, j = model.world.index(state), model.world.treaties.index(treaty)
                 assert model.stage[i, j] == CODE[last]
+
 
 class TestThreatCommitmentRule(RuleContract):
     rule_name = "threat_commitment"
@@ -95,7 +100,9 @@ class TestThreatCommitmentRule(RuleContract):
 
     def test_no_threat_means_no_exit_whatever_the_commitment(self) -> None:
         inputs = random_inputs(np.random.default_rng(3), (), 6, 1)
-        inputs = DecisionInputs(**{**inputs.__dict__, "threat": np.zeros(6), "commitment": -np.ones((6, 1))})
+        inputs = DecisionInputs(
+            **{**inputs.__dict__, "threat": np.zeros(6), "commitment": -np.ones((6, 1))}
+        )
         wants_exit, _ = make_rule("threat_commitment").decide(inputs)
         assert not wants_exit.any()
 
@@ -163,7 +170,9 @@ class TestCountThresholdRule(RuleContract):
 @pytest.mark.parametrize("rule_name", sorted(RULES))
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 4))
-def test_a_batch_decides_like_its_replications_one_by_one(rule_name: str, seed: int, batch: int) -> None:
+def test_a_batch_decides_like_its_replications_one_by_one(
+    rule_name: str, seed: int, batch: int
+) -> None:
     """Rules are array code: a stack of replications gives each replication's decisions."""
     rule = make_rule(rule_name)
     stacked = random_inputs(np.random.default_rng(seed), (batch,), 9, 2)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 #: A deterministic one-treaty world around Estonia: no noise, no idiosyncratic thresholds, almost
-#: no memory, every waiting time zero, so a hand calculation says exactly what happens on which step.
+#: no memory, every waiting time zero, so a hand calculation says what happens on which step.
 HAND_SCENARIO = """
 schema_version: 1
 name: hand

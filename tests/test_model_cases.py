@@ -13,11 +13,12 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from modelkit import first, hand_text, hand_world, run, scenario_world
 
 from sim.calendar import add_months
 from sim.loader import load_scenario_text
 from sim.world import build_world
+
+from modelkit import first, hand_text, hand_world, run, scenario_world
 
 ESCALATION = """
 events:

@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from modelkit import SCENARIOS, run
 
 from agents.rules import RULES, DecisionInputs, DecisionRule, make_rule
 from sim.loader import load_scenario
 from sim.pipeline import CODE
-from sim.scenario import PIPELINE_STAGES
 from sim.runner import apply_overrides
+from sim.scenario import PIPELINE_STAGES
 from sim.world import World, build_world
+
+from modelkit import SCENARIOS, run
 
 FORWARD = {stage: n for n, stage in enumerate(PIPELINE_STAGES)}
 

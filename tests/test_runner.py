@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from modelkit import ROOT, SCENARIOS
 
 from sim.cli import main
 from sim.errors import ValidationError
 from sim.loader import load_scenario
 from sim.runner import FAIL_ENV, apply_overrides, replication_seed, run_scenario
 from sim.store import INCOMPLETE, StoreError, load_run
+
+from modelkit import ROOT, SCENARIOS
 
 FOUNDING = SCENARIOS / "ottawa_2025.yaml"
 

@@ -22,3 +22,30 @@ def test_every_parameter_has_default_unit_range_and_source() -> None:
         assert row["default"] and row["unit"] and row["source"] and row["meaning"], row
         low, high = (float(x) for x in row["range"].split(" – "))
         assert low <= float(row["default"]) <= high, row
+
+
+def readme_block(marker: str) -> str:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if f"<!-- {marker} -->" in line)
+    fence = next(i for i in range(start, len(lines)) if lines[i].startswith("```"))
+    end = next(i for i in range(fence + 1, len(lines)) if lines[i].startswith("```"))
+    return "\n".join(lines[fence + 1 : end])
+
+
+def test_readme_example_scenario_is_valid_and_runs(tmp_path: Path) -> None:
+    from sim.loader import load_scenario
+    from sim.runner import run_scenario
+
+    path = tmp_path / "example.yaml"
+    path.write_text(readme_block("example"), encoding="utf-8")
+    loaded = load_scenario(path)
+    assert loaded.model.name == "baltic_ceasefire"
+    summary = run_scenario(loaded, replications=3, out=tmp_path / "out", quiet=True, report=False)
+    assert summary.failed == 0
+
+
+def test_readme_quick_start_has_one_command_each() -> None:
+    for marker in ("run", "test"):
+        block = readme_block(marker)
+        assert block.count("\n") == 0 and block.strip(), marker
+    assert "treatysim run scenarios/ottawa_2025.yaml" in readme_block("run")

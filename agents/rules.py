@@ -118,11 +118,17 @@ class FractionalThresholdRule(DecisionRule):
     """Granovetter (1978) and Watts (2002): act once enough neighbours have acted.
 
     Pressure is the share of a state's (weighted) neighbours that have moved; the threshold is
-    the state's fixed threshold. Ties count (``>=``), so a threshold of 0 acts at once.
+    the state's fixed threshold. Ties count (``>=``), so a threshold of 0 acts at once. As in
+    the classic models, acting is for good: these rules never retract.
     """
 
     name = "fractional_threshold"
     strict = False
+
+    def decide(self, inputs: DecisionInputs) -> tuple[BoolArray, BoolArray]:
+        """Act when pressure reaches the threshold; never retract."""
+        wants_exit, _ = super().decide(inputs)
+        return wants_exit, np.zeros_like(wants_exit)
 
     def pressure(self, inputs: DecisionInputs) -> FloatArray:
         """Share of neighbours that have moved."""

@@ -55,7 +55,7 @@ class Calendar:
 
     @classmethod
     def build(cls, start: dt.date, end: dt.date, step: str) -> Calendar:
-        """Lay out the steps from start until the first step end on or after ``end``."""
+        """Lay out the steps from start to ``end``; the last step may be shorter than the rest."""
         dates = [start]
         k = 0
         while dates[-1] < end:
@@ -68,6 +68,8 @@ class Calendar:
                 dates.append(add_months(start, k))
             else:
                 raise ValueError(f"unknown step length {step!r}")
+        # the last step is cut short so that the calendar ends on its end date
+        dates[-1] = min(dates[-1], end)
         days = np.array([(d - start).days for d in dates], dtype=float)
         months = days / DAYS_PER_MONTH
         return cls(start, end, tuple(dates), months, np.diff(months))

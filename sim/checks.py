@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.dataset import Dataset, DatasetError, load_dataset, load_observed
+from sim.dataset import Dataset, DatasetError, load_observed
 from sim.errors import Problem, format_path
+from sim.population import scenario_dataset
 
 if TYPE_CHECKING:
     from sim.loader import Loaded
@@ -51,7 +53,7 @@ def expand(
     """
     out: list[str] = []
     for name in names:
-        if name in dataset.states or name in _synthetic_ids(scenario):
+        if name in dataset.states:
             members = [name]
         elif name in scenario.groups and name not in _seen:
             members = expand(scenario.groups[name].members, scenario, dataset, _seen | {name})
@@ -63,13 +65,22 @@ def expand(
     return out
 
 
-def _synthetic_ids(scenario: Scenario) -> tuple[str, ...]:
-    return ()
-
-
 def _suggest(word: str, options: Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean '{match[0]}'?" if match else ""
+    matches = difflib.get_close_matches(word, list(options), n=5, cutoff=0.6)
+    if not matches:
+        return ""
+    # equally close options (LTA: LTU or MLT?) are told apart by the longer common start
+    ratio = difflib.SequenceMatcher(None, word, matches[0]).ratio()
+    tied = [m for m in matches if difflib.SequenceMatcher(None, word, m).ratio() == ratio]
+    best = max(tied, key=lambda m: len(_common_prefix(word, m)))
+    return f"; did you mean '{best}'?"
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 class _Checker:
@@ -79,7 +90,8 @@ class _Checker:
         self.doc = loaded.document
         self.problems: list[Problem] = []
         self.dataset: Dataset | None = None
-        self.included: set[str] = set()
+        #: States in the scenario; None when include/exclude name something unknown.
+        self.included: set[str] | None = set()
 
     def add(self, loc: Location, message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.problem(loc, format_path(loc), message, key=key))
@@ -101,7 +113,7 @@ class _Checker:
     def state_in_scenario(self, name: str, loc: Location, *, key: bool = False) -> bool:
         if not self.name_ok(name, loc, groups=False, key=key):
             return False
-        if name not in self.included:
+        if self.included is not None and name not in self.included:
             self.add(loc, f"state '{name}' is not in the scenario (see states.include/exclude)")
             return False
         return True
@@ -131,7 +143,7 @@ class _Checker:
     def run(self) -> list[Problem]:
         sc = self.scenario
         try:
-            self.dataset = load_dataset(sc.states.dataset, self.loaded.base_dir)
+            self.dataset = scenario_dataset(sc, self.loaded.base_dir)
         except DatasetError as exc:
             self.add(("states", "dataset"), str(exc))
             return self.problems
@@ -153,6 +165,23 @@ class _Checker:
             self.names(group.members, ("groups", name, "members"))
             if name in group.members:
                 self.add(("groups", name, "members"), f"group '{name}' contains itself")
+            elif cycle := self._cycle(name):
+                through = " -> ".join([*cycle, name])
+                self.add(("groups", name, "members"), f"group '{name}' contains itself ({through})")
+
+    def _cycle(self, start: str) -> list[str] | None:
+        """The chain of groups through which ``start`` contains itself, if it does."""
+        groups = self.scenario.groups
+        stack, seen = [[start]], {start}
+        while stack:
+            chain = stack.pop()
+            for member in groups[chain[-1]].members:
+                if member == start:
+                    return chain
+                if member in groups and member not in seen:
+                    seen.add(member)
+                    stack.append([*chain, member])
+        return None
 
     def states(self) -> None:
         assert self.dataset is not None
@@ -162,11 +191,12 @@ class _Checker:
         try:
             include = expand(sc.states.include, sc, self.dataset)
             exclude = set(expand(sc.states.exclude, sc, self.dataset))
-        except KeyError:
-            return
-        self.included = {s for s in include if s not in exclude}
-        if not self.included:
-            self.add(("states", "include"), "no states are left after include and exclude")
+        except KeyError:  # an unknown name or a group cycle, already reported
+            self.included = None  # so membership is not checked (nor wrongly reported)
+        else:
+            self.included = {s for s in include if s not in exclude}
+            if not self.included:
+                self.add(("states", "include"), "no states are left after include and exclude")
         for iso3, override in sc.states.overrides.items():
             loc: Location = ("states", "overrides", iso3)
             self.state_in_scenario(iso3, loc, key=True)
@@ -215,6 +245,31 @@ class _Checker:
                 f"unknown decision rule '{rule}'"
                 + _suggest(rule, RULES)
                 + f" (registered: {', '.join(sorted(RULES))})",
+            )
+        self.population()
+
+    def population(self) -> None:
+        population = self.scenario.states.synthetic
+        if population is None:
+            return
+        loc: Location = ("states", "synthetic")
+        rule = self.scenario.parameters.rule
+        wanted = {"fraction": "fractional_threshold", "agents": "count_threshold"}
+        counted_in = population.thresholds.counted_in
+        if rule != wanted[counted_in]:
+            self.add(
+                (*loc, "thresholds", "counted_in"),
+                f"thresholds counted in {counted_in} need parameters.rule: {wanted[counted_in]} "
+                f"(the scenario uses {rule})",
+            )
+        network = population.network
+        if network.file is not None:
+            base = self.loaded.base_dir or Path.cwd()
+            if not (base / network.file).is_file():
+                self.add((*loc, "network", "file"), f"no such file: {network.file}")
+        if "dataset" in (self.doc.data.get("states") or {}):
+            self.add(
+                ("states", "dataset"), "give either a dataset or a synthetic population, not both"
             )
 
     def events(self) -> None:

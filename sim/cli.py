@@ -143,6 +143,7 @@ def _schema(args: argparse.Namespace, argv: list[str]) -> int:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.loader import load_scenario
     from sim.runner import apply_overrides, run_scenario
+    from sim.store import StoreError
 
     loaded = apply_overrides(load_scenario(args.scenario), args.sets)
     if args.replications is not None and args.replications < 1:
@@ -151,17 +152,21 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.workers < 1:
         print("--workers: must be >= 1", file=sys.stderr)
         return EXIT_BAD_INPUT
-    summary = run_scenario(
-        loaded,
-        replications=args.replications,
-        seed=args.seed,
-        out=args.out,
-        workers=args.workers,
-        timeseries=args.timeseries,
-        quiet=args.quiet,
-        command=["treatysim", *argv],
-        svg=args.svg,
-    )
+    try:
+        summary = run_scenario(
+            loaded,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            workers=args.workers,
+            timeseries=args.timeseries,
+            quiet=args.quiet,
+            command=["treatysim", *argv],
+            svg=args.svg,
+        )
+    except StoreError as exc:
+        print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     if not args.quiet:
         from sim.report import summary_table
 

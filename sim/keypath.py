@@ -30,7 +30,9 @@ def parse(path: str) -> list[str | int]:
     pos = 0
     for match in _SEGMENT.finditer(path):
         between = path[pos : match.start()]
-        if between not in ("", "."):
+        # a key follows a dot (or starts the path); an index follows a key or an index directly
+        expected = ("." if parts else "") if match.group(1) is not None else ("" if parts else None)
+        if between != expected:
             raise KeyPathError(f"malformed key path '{path}'")
         parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         pos = match.end()
@@ -50,6 +52,8 @@ def _step(node: Any, part: str | int, path: str, *, create: bool) -> Any:
                 return item
         raise KeyPathError(f"{path}: no item with id '{part}'")
     if isinstance(node, dict):
+        if isinstance(part, int):
+            raise KeyPathError(f"{path}: [{part}] indexes a list, but this is a mapping")
         if part not in node:
             if not create:
                 raise KeyPathError(f"{path}: no key '{part}'")
@@ -88,6 +92,8 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         else:
             raise KeyPathError(f"{path}: cannot set list item {last!r}")
     elif isinstance(node, dict):
+        if isinstance(last, int):
+            raise KeyPathError(f"{path}: [{last}] indexes a list, but this is a mapping")
         node[last] = value
     else:
         raise KeyPathError(f"{path}: cannot set a key inside a {type(node).__name__}")
@@ -106,11 +112,14 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise KeyPathError(f"'{text}': expected key.path=value")
     path, raw = text.split("=", 1)
+    path = path.strip()  # `key.path = value` is a natural way to write it
     parse(path)
     try:
-        value = load_yaml_text(f"value: {raw}\n", "--set").data["value"]
+        data = load_yaml_text(f"value: {raw}\n", "--set").data
     except ValidationError as exc:
         raise KeyPathError(
             f"{path}: cannot read value '{raw}': {exc.problems[0].message}"
         ) from None
-    return path, value
+    if list(data) != ["value"]:  # a newline in the value would smuggle in more keys
+        raise KeyPathError(f"{path}: cannot read value {raw!r}: expected a single value")
+    return path, data["value"]

@@ -7,6 +7,7 @@ problem it finds as ``FILE:LINE:COL: key.path: message`` through
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import types
 import typing
@@ -96,25 +97,30 @@ def _child(data: Any, part: str | int) -> Any:
     return None
 
 
-def _clean_loc(data: Any, loc: tuple[Any, ...]) -> Location:
-    """Drop pydantic's own markers (union tags, ``[key]``) so the location matches the file."""
+#: Names pydantic gives the members of a plain union (``float | date``) in error locations.
+_UNION_MEMBERS = frozenset({"float", "int", "str", "bool", "none", "date", "list", "dict"})
+
+
+def _clean_loc(data: Any, loc: tuple[Any, ...], *, last_is_key: bool = False) -> Location:
+    """Drop pydantic's own markers (union tags, ``[key]``) so the location matches the file.
+
+    A part that is a key actually present in the document is never dropped (a user may write a
+    key called ``function-x`` or ``exercise``), nor is the last part when it names a key (the
+    missing or unknown one).
+    """
     out: list[str | int] = []
     cur = data
-    for part in loc:
-        if isinstance(part, str) and part.startswith(("function-", "[key]")):
-            continue
-        if isinstance(cur, dict) and part not in cur and cur.get("type") == part:
+    tagged: set[int] = set()  # dicts whose union tag has been dropped already
+    for n, part in enumerate(loc):
+        real = (isinstance(cur, dict) and part in cur) or (last_is_key and n == len(loc) - 1)
+        if isinstance(part, str) and not real:
+            if part.startswith(("function-", "[key]")) or part.split("[")[0] in _UNION_MEMBERS:
+                continue  # validator wrappers, the key marker of dict keys, union members
+            if not isinstance(cur, dict | list) and out:
+                continue  # a union member name after a scalar value
+        if isinstance(cur, dict) and cur.get("type") == part and id(cur) not in tagged:
+            tagged.add(id(cur))
             continue  # the discriminator tag pydantic inserts for tagged unions
-        if (
-            isinstance(part, str)
-            and isinstance(cur, dict | list)
-            and not isinstance(cur, dict)
-            and part in {"float", "int", "str", "bool", "none", "date", "list"}
-        ):
-            continue
-        if not isinstance(cur, dict | list) and isinstance(part, str) and out:
-            # a union member name after a scalar value (e.g. "float" in `float | None`)
-            continue
         out.append(part)
         cur = _child(cur, part)
     return tuple(out)
@@ -130,18 +136,51 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+#: What the identifier patterns of sim.scenario mean, in words.
+_PATTERN_HINTS = {
+    "^[a-z][a-z0-9_]{0,39}$": (
+        ": use lower case letters, digits and underscores, starting with a letter (at most 40)"
+    ),
+    "^[A-Za-z][A-Za-z0-9_-]{0,31}$": (
+        ": use an ISO3 code or a name of letters, digits, '_' and '-' starting with a letter "
+        "(at most 32)"
+    ),
+}
+
+
+#: How the members of a plain union are described when a value fits none of them.
+_MEMBER_WORDS = {
+    "float": "a number",
+    "int": "a whole number",
+    "date": "a date (YYYY-MM-DD)",
+    "str": "text",
+    "bool": "true/false",
+    "none": "null",
+    "list": "a list",
+    "dict": "a mapping",
+}
+#: Errors whose location ends in the name of a key (missing or unknown), not a value.
+_KEY_ERRORS = {"missing", "extra_forbidden"}
+
+
 def problems_from_pydantic(
     exc: pydantic.ValidationError, doc: Document, root: type[BaseModel]
 ) -> list[Problem]:
     """Translate pydantic's errors into positioned, readable problems."""
     problems: list[Problem] = []
     seen: set[tuple[Location, str]] = set()
+    unions: dict[Location, tuple[Any, list[str]]] = {}  # one problem per value, not per member
     for err in exc.errors(include_url=False):
-        loc = _clean_loc(doc.data, tuple(err["loc"]))
         kind = err["type"]
+        raw = tuple(err["loc"])
+        loc = _clean_loc(doc.data, raw, last_is_key=kind in _KEY_ERRORS)
         value = err.get("input")
         ctx = err.get("ctx") or {}
-        key_pos = False
+        member = str(raw[-1]).split("[")[0] if raw else ""
+        if member in _MEMBER_WORDS and (not loc or loc[-1] != raw[-1]):
+            unions.setdefault(loc, (value, []))[1].append(_MEMBER_WORDS[member])
+            continue
+        key_pos = "[key]" in err["loc"]  # the error is about a mapping key, not its value
         if kind == "extra_forbidden":
             parent = _model_at(root, doc.data, loc[:-1])
             options = list(parent.model_fields) if parent else []
@@ -178,6 +217,14 @@ def problems_from_pydantic(
             message = f"must be {sign} {bound} (got {_describe(value)})"
         elif kind == "string_pattern_mismatch":
             message = f"{_describe(value)} is not a valid identifier here"
+            message += _PATTERN_HINTS.get(str(ctx.get("pattern")), "")
+        elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+            message = f"expected a mapping of keys and values (got {_describe(value)})"
+        elif kind.startswith("date_"):  # pydantic's wording talks of datetimes and timestamps
+            timed = isinstance(value, dt.datetime)
+            detail = ctx.get("error") or ("a date has no time of day" if timed else "")
+            message = f"{value if timed else _describe(value)} is not a valid date"
+            message += (f" ({detail})" if detail else "") + "; write it as YYYY-MM-DD"
         elif kind == "value_error":
             message = str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
         else:
@@ -187,6 +234,12 @@ def problems_from_pydantic(
             continue
         seen.add((loc, message))
         problems.append(doc.problem(loc, path, message, key=key_pos))
+    for loc, (value, words) in unions.items():
+        if "a number" in words and "a whole number" in words:
+            words.remove("a whole number")
+        expected = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+        message = f"expected {expected} (got {_describe(value)})"
+        problems.append(doc.problem(loc, format_path(loc), message))
     return problems
 
 
@@ -245,13 +298,15 @@ def load_scenario_text(text: str, name: str = "<string>", base_dir: Path | None 
 def _check_kind(doc: Document, expected: str) -> None:
     data = doc.data
     version = data.get("schema_version")
-    if "schema_version" in data and version != 1:
+    if "schema_version" in data and (type(version) is not int or version != 1):  # not True, 1.0
+        hint = " (write the number without quotes)" if str(version).strip() == "1" else ""
         raise ValidationError(
             [
                 doc.problem(
                     ("schema_version",),
                     "schema_version",
-                    f"unsupported schema_version {_describe(version)}; this treatysim reads 1",
+                    f"unsupported schema_version {_describe(version)}; this treatysim reads 1"
+                    + hint,
                 )
             ]
         )

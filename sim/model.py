@@ -19,6 +19,7 @@ from sim import dynamics
 from sim.calendar import add_months
 from sim.events import HANDLERS, EventHandler, Window
 from sim.pipeline import (
+    ANNOUNCED,
     NOT_PARTY,
     NOTIFIED,
     PARTY,
@@ -29,7 +30,8 @@ from sim.pipeline import (
     advance,
     moved,
 )
-from sim.world import World
+from sim.population import draw_thresholds, generate_graph
+from sim.world import NetworkViews, World
 
 FloatArray = NDArray[np.float64]
 NEVER = dt.date.max.toordinal()
@@ -89,12 +91,6 @@ class TreatyModel(mesa.Model):
         )
         self.notice_months = [world.scenario.treaties[t].notice_months for t in world.treaties]
 
-        # static views of the network
-        self.neighbour_weights = dynamics.row_normalise(world.weights)
-        self.reference_weights = np.stack(
-            [dynamics.row_normalise(world.weights * world.party[:, j][None, :]) for j in range(k)]
-        )
-        self.adjacency = (world.weights > 0).astype(float)
         sources = world.sources
         self.exposure = (
             (sources.intent * (sources.proximity > 0)).max(axis=0) if sources.ids else np.zeros(n)
@@ -109,6 +105,11 @@ class TreatyModel(mesa.Model):
         self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
         self.effective = np.full((n, k), NEVER, dtype=np.int64)
         self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
+        self.thresholds = world.fixed_threshold
+        if world.graph_per_replication:
+            self.network = NetworkViews.of(self._draw_graph(), world.party)
+        else:
+            self.network = world.network
         # source effects still changing, and the settled level of each kind per source
         self._source_effects: list[tuple[int, str, float, Window]] = []
         self._settled = {
@@ -124,7 +125,7 @@ class TreatyModel(mesa.Model):
         discount = 1.0 - self.params.threat.reassurance_weight * self.credibility
         self.threat = dynamics.equilibrium_threat(
             self._source_threat() * discount,
-            self.neighbour_weights,
+            self.network.neighbour_weights,
             self.params.threat.alarm_spread,
             self.exposure,
         )
@@ -152,6 +153,8 @@ class TreatyModel(mesa.Model):
             self.records.stage = np.zeros((steps, n, k), dtype=np.int8)
         elif timeseries == "counts":
             self.records.counts = np.zeros((steps, k, len(STAGES)), dtype=np.int32)
+        if world.population is not None:
+            self._draw_population()
         self._record_state(0)
 
     # ----------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ class TreatyModel(mesa.Model):
             self._source_threat(),
             self.credibility,
             p.reassurance_weight,
-            dynamics.neighbour_mean(self.threat, self.neighbour_weights),
+            dynamics.neighbour_mean(self.threat, self.network.neighbour_weights),
             p.alarm_spread,
             self.exposure,
         )
@@ -193,7 +196,7 @@ class TreatyModel(mesa.Model):
     def update_commitment(self, k: int, t0: float, t1: float) -> None:
         """Peers' exits erode commitment; stigma and campaigns reinforce it."""
         self.moved = moved(self.stage).astype(float)
-        self.peer_share = dynamics.peer_share(self.moved, self.reference_weights)
+        self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
         target = self._commitment_target(self.peer_share, t0, t1)
         self.commitment = dynamics.relax(
             self.commitment, target, self.world.smoothing.commitment_keep[k - 1]
@@ -244,11 +247,11 @@ class TreatyModel(mesa.Model):
             threshold_shift=self.threshold_shift,
             peer_share=self.peer_share,
             peer_count=(
-                dynamics.peer_count(self.moved, self.adjacency)
+                dynamics.peer_count(self.moved, self.network.adjacency)
                 if self.rule.uses_peer_count
                 else self.peer_share
             ),
-            fixed_threshold=self.world.fixed_threshold,
+            fixed_threshold=self.thresholds,
             margin=self.params.pipeline.retraction_margin,
         )
 
@@ -301,6 +304,35 @@ class TreatyModel(mesa.Model):
             np.clip(settled["tied"], 0.0, 1.0),
             settled["boost"],
         )
+
+    def _draw_graph(self) -> NDArray[np.bool_]:
+        """This replication's network (a synthetic graph without a fixed seed)."""
+        population = self.world.population
+        assert population is not None
+        seed = int(self.rng.integers(0, 2**63 - 1))
+        return generate_graph(
+            population.network, population.size, seed, self.world.base_dir, list(self.world.ids)
+        )
+
+    def _draw_population(self) -> None:
+        """Draw this replication's thresholds and initial actors, where the population asks."""
+        population = self.world.population
+        assert population is not None
+        drawn = np.isnan(self.thresholds)
+        if drawn.any():
+            thresholds = self.thresholds.copy()
+            draws = draw_thresholds(population.thresholds, population.size, self.rng)
+            thresholds[drawn] = draws[drawn]
+            self.thresholds = thresholds
+        if population.initial_actors.kind == "random":
+            n_actors = population.initial_actors.count
+            actors = self.rng.choice(population.size, size=n_actors, replace=False)
+            start = self.world.calendar.start
+            for i in sorted(actors.tolist()):
+                for j in range(len(self.world.treaties)):
+                    if self.stage[i, j] == PARTY:
+                        self.stage[i, j] = ANNOUNCED
+                        self._log(0, i, j, ANNOUNCED, start.toordinal())
 
     # ----------------------------------------------------------------------------------------
     # used by event handlers

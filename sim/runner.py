@@ -136,8 +136,16 @@ def _maybe_fail(task: Task) -> None:
 
 
 def run_chunk(world: World, tasks: Sequence[Task], timeseries: str) -> list[Output]:
-    """Run several replications in one call (one task sent to a worker)."""
-    return [run_one(world, task, timeseries) for task in tasks]
+    """Run several replications in one call (one task sent to a worker).
+
+    BLAS is held to one thread: a replication's matrices are small, parallelism comes from
+    running replications side by side, and a multithreaded BLAS on a busy machine is up to 50
+    times slower on them.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [run_one(world, task, timeseries) for task in tasks]
 
 
 def chunked[T](items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -246,7 +254,13 @@ def resolved_document(loaded: Loaded[Any], replications: int, seed: int) -> dict
     data["run"]["replications"] = replications
     data["run"]["seed"] = seed
     base = loaded.base_dir or Path.cwd()
-    if data["states"]["dataset"] not in BUNDLED_DATASETS:
+    population = data["states"].get("synthetic")
+    if population is not None:
+        del data["states"]["dataset"]  # a synthetic population replaces the dataset
+        network = population["network"]
+        if network.get("file"):
+            network["file"] = str((base / network["file"]).resolve())
+    elif data["states"]["dataset"] not in BUNDLED_DATASETS:
         data["states"]["dataset"] = str((base / data["states"]["dataset"]).resolve())
     observed = data["observed"]["dataset"]
     if observed is not None and observed not in BUNDLED_OBSERVED:

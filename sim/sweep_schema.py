@@ -8,6 +8,7 @@ root seed, the point and the replication.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -48,11 +49,13 @@ class Factor(Frozen):
 
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:
+        # A factor of a table design may give neither: its values come from the table's column
+        # (validate.py requires values or a range for every other design).
         has_range = self.low is not None or self.high is not None
         if self.values is not None and has_range:
             raise ValueError("give either values or low/high, not both")
-        if self.values is None and not has_range:
-            raise ValueError("give values, or a range with low and high")
+        if self.levels is not None and not has_range:
+            raise ValueError("levels is only for ranges (low, high)")
         if has_range:
             if self.low is None or self.high is None:
                 raise ValueError("a range needs both low and high")
@@ -68,6 +71,13 @@ class Factor(Frozen):
                 and self.low <= 0
             ):
                 raise ValueError("a log-uniform range needs low > 0")
+            if isinstance(self.low, dt.date):
+                if self.distribution == "loguniform":
+                    raise ValueError("a date range cannot be log-uniform")
+                if self.integer:
+                    raise ValueError("integer is for numbers; a date range steps in whole days")
+            elif self.integer and math.ceil(self.low) > math.floor(self.high):  # type: ignore[arg-type]
+                raise ValueError(f"no whole number between {self.low} and {self.high}")
         return self
 
     @property
@@ -77,8 +87,8 @@ class Factor(Frozen):
 
     @property
     def is_range(self) -> bool:
-        """Whether the factor is a range (not a list of values)."""
-        return self.values is None
+        """Whether the factor is a range (low, high), not a list of values or a table column."""
+        return self.low is not None
 
 
 class Design(Frozen):

@@ -32,32 +32,53 @@ def _sweep_problems(loaded: Loaded[Any]) -> list[Problem]:
         add(("base",), "base", f"the base scenario is not valid: {first}")
         return problems
 
+    from sim.designs import DesignError, candidate_values, read_table
+
+    table_columns: list[list[Any]] | None = None
+    if sweep.design.type == "table" and sweep.design.file:
+        table = (loaded.base_dir or Path.cwd()) / sweep.design.file
+        if not table.is_file():
+            add(("design", "file"), "design.file", f"no such file: {sweep.design.file}")
+        else:
+            try:
+                points = read_table(table, sweep.factors)
+                table_columns = [list(dict.fromkeys(points.value(p, j) for p in range(len(points))))
+                                 for j in range(len(sweep.factors))]  # fmt: skip
+            except DesignError as exc:
+                add(("design", "file"), "design.file", str(exc))
+
     labels = [f.label for f in sweep.factors]
     for i, factor in enumerate(sweep.factors):
         loc: tuple[str | int, ...] = ("factors", i, "path")
         if labels.count(factor.label) > 1:
             add(loc, f"factors[{i}].path", f"duplicate factor '{factor.label}'")
-        sample = factor.values[0] if factor.values is not None else factor.low
-        if isinstance(sample, float) and factor.integer:
-            sample = round(sample)
-        try:
-            data = set_path(base.document.data, factor.path, sample)
-        except KeyPathError as exc:
-            add(loc, f"factors[{i}].path", f"unknown key path: {exc}")
+        if sweep.design.type != "table" and factor.values is None and not factor.is_range:
+            add(("factors", i), f"factors[{i}]", "give values, or a range with low and high")
             continue
-        trial = Document(data, str(base_path), base.document.value_pos, base.document.key_pos)
-        try:
-            from sim.checks import check_scenario
-            from sim.scenario import Scenario
+        # every explicit value (or both ends of a range, or the table's values) must make a
+        # valid scenario, so a bad value fails here and not after hours of runs
+        samples = candidate_values(factor) or (table_columns[i] if table_columns else [])
+        for n, sample in enumerate(samples[:100]):
+            try:
+                data = set_path(base.document.data, factor.path, sample)
+            except KeyPathError as exc:
+                add(loc, f"factors[{i}].path", f"unknown key path: {exc}")
+                break
+            trial = Document(data, str(base_path), base.document.value_pos, base.document.key_pos)
+            try:
+                from sim.checks import check_scenario
+                from sim.scenario import Scenario
 
-            scenario = validate_document(trial, Scenario)
-            more = check_scenario(Loaded(scenario, trial, base_path))
-            if more:
-                raise ValidationError(more)
-        except ValidationError as exc:
-            first = exc.problems[0]
-            add(loc, f"factors[{i}].path", f"'{factor.path}' does not fit the base scenario: "
-                f"{first.path}: {first.message}")  # fmt: skip
+                scenario = validate_document(trial, Scenario)
+                more = check_scenario(Loaded(scenario, trial, base_path))
+                if more:
+                    raise ValidationError(more)
+            except ValidationError as exc:
+                first = exc.problems[0]
+                value = f" (value {sample})" if n or len(samples) > 1 else ""
+                add(loc, f"factors[{i}].path", f"'{factor.path}' does not fit the base scenario"
+                    f"{value}: {first.path}: {first.message}")  # fmt: skip
+                break
         if sweep.design.type not in {"grid", "table"} and not factor.is_range:
             add(loc, f"factors[{i}]", f"a {sweep.design.type} design needs a range (low, high)")
         if sweep.design.type == "grid" and factor.is_range and factor.levels is None:
@@ -73,10 +94,6 @@ def _sweep_problems(loaded: Loaded[Any]) -> list[Problem]:
             match = difflib.get_close_matches(outcome, sorted(numeric), n=1)
             hint = f"; did you mean '{match[0]}'?" if match else ""
             add(("outcomes", i), f"outcomes[{i}]", f"unknown outcome '{outcome}'{hint}")
-    if sweep.design.type == "table" and sweep.design.file:
-        table = (loaded.base_dir or Path.cwd()) / sweep.design.file
-        if not table.is_file():
-            add(("design", "file"), "design.file", f"no such file: {sweep.design.file}")
     if sweep.design.type == "grid":
         size = 1
         for factor in sweep.factors:

@@ -10,17 +10,18 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.calendar import Calendar
 from sim.checks import expand
-from sim.dataset import Dataset, haversine_km, load_dataset, load_observed
+from sim.dataset import Dataset, haversine_km, load_observed
+from sim.population import fixed_thresholds, generate_graph, scenario_dataset
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario import Scenario, SyntheticPopulation
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,37 @@ class SourceArrays:
     allies: tuple[tuple[str, ...], ...]
     proximity: NDArray[np.float64]
     intent: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class NetworkViews:
+    """The influence network as the model uses it.
+
+    Attributes:
+        neighbour_weights: Shape (n, n): row-normalised weights (alarm spreads along them).
+        reference_weights: Per treaty, (n, n) weights towards its initial parties,
+            row-normalised (a state's reference network for that treaty).
+        adjacency: Shape (n, n): 1 where two states are tied at all (count rules).
+
+    Each is a dense array, or a scipy.sparse CSR matrix for large sparse networks.
+    """
+
+    neighbour_weights: Any
+    reference_weights: tuple[Any, ...]
+    adjacency: Any
+
+    @classmethod
+    def of(
+        cls, weights: NDArray[np.float64] | NDArray[np.bool_], party: NDArray[np.bool_]
+    ) -> NetworkViews:
+        """Derive the views from raw weights and initial treaty membership."""
+        from sim.dynamics import as_matrix, row_normalise
+
+        ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
+        reference = tuple(
+            as_matrix(row_normalise(ties * party[:, j][None, :])) for j in range(party.shape[1])
+        )
+        return cls(as_matrix(row_normalise(ties)), reference, as_matrix((ties > 0).astype(float)))
 
 
 @dataclass(frozen=True)
@@ -107,6 +139,7 @@ class World:
         calendar: Step dates.
         observed: Observed stages (dicts with iso3, treaty, stage, date, source).
         dataset: The state table the scenario was resolved against.
+        base_dir: Folder the scenario's relative paths resolve against.
     """
 
     scenario: Scenario
@@ -133,6 +166,18 @@ class World:
     calendar: Calendar
     observed: tuple[dict[str, str], ...]
     dataset: Dataset
+    base_dir: Path | None = None
+
+    @property
+    def population(self) -> SyntheticPopulation | None:
+        """The synthetic population, when the scenario has one."""
+        return self.scenario.states.synthetic
+
+    @property
+    def graph_per_replication(self) -> bool:
+        """Whether each replication draws its own network (a synthetic graph without a seed)."""
+        population = self.population
+        return population is not None and population.network.seed is None
 
     @property
     def n_states(self) -> int:
@@ -142,6 +187,11 @@ class World:
     def index(self, state: str) -> int:
         """Row of a state."""
         return self.ids.index(state)
+
+    @cached_property
+    def network(self) -> NetworkViews:
+        """The influence network in the forms the model uses (computed once per world)."""
+        return NetworkViews.of(self.weights, self.party)
 
     @cached_property
     def hazards(self) -> StepHazards:
@@ -184,7 +234,7 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         scenario: A scenario that passed :func:`sim.loader.load_scenario`'s checks.
         base_dir: Folder that relative dataset paths resolve against.
     """
-    dataset = load_dataset(scenario.states.dataset, base_dir)
+    dataset = scenario_dataset(scenario, base_dir)
     include = expand(scenario.states.include, scenario, dataset)
     exclude = set(expand(scenario.states.exclude, scenario, dataset))
     ids = tuple(s for s in include if s not in exclude)
@@ -222,6 +272,15 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         g = np.zeros(n, dtype=bool)
         g[members([group])] = True
         weights = weights + weight * np.outer(g, g)
+    population = scenario.states.synthetic
+    if population is not None:
+        # a synthetic population's ties are its generated graph (shared, or drawn per run)
+        seed = population.network.seed
+        weights = (
+            generate_graph(population.network, n, seed, base_dir, list(ids)).astype(float)
+            if seed is not None
+            else np.zeros((n, n))
+        )
     np.fill_diagonal(weights, 0.0)
 
     bloc = np.full(n, -1, dtype=np.int64)
@@ -265,7 +324,7 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         sensitivity=per_state("threat_sensitivity", params.threat.sensitivity),
         stigma=per_state("stigma", params.commitment.stigma),
         commitment=commitment,
-        fixed_threshold=per_state("threshold", params.threshold.default),
+        fixed_threshold=_thresholds(scenario, per_state("threshold", params.threshold.default)),
         deliberation_months=per_state("deliberation_months", pipeline.deliberation_months),
         parliament_months=per_state("parliament_months", pipeline.parliament_months),
         pass_probability=per_state(
@@ -279,8 +338,27 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         ),
         observed=_observed(scenario, base_dir),
         dataset=dataset,
+        base_dir=base_dir,
     )
     return world
+
+
+def _thresholds(scenario: Scenario, default: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fixed thresholds: the population's list or common value, else the per-state default.
+
+    Per-state overrides win over both. Thresholds drawn per replication are NaN here; the model
+    draws them.
+    """
+    population = scenario.states.synthetic
+    if population is None:
+        return default
+    fixed = fixed_thresholds(population.thresholds, population.size)
+    out = fixed.copy() if fixed is not None else np.full(population.size, np.nan)
+    ids = population.ids()
+    for iso3, override in scenario.states.overrides.items():
+        if override.threshold is not None and iso3 in ids:
+            out[ids.index(iso3)] = override.threshold
+    return out
 
 
 def _sources(

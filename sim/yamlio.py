@@ -67,7 +67,14 @@ class Document:
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """Build a :class:`Problem` positioned at ``loc``."""
         line, col = self.position(loc, key=key)
-        return Problem(self.file, line, col, path, message)
+        return Problem(self.file, line, col, printable(path), printable(message))
+
+
+def printable(text: str) -> str:
+    """Escape control characters (a key may hold a newline) so a problem stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _pos(node: Node) -> tuple[int, int]:
@@ -86,7 +93,7 @@ class _Converter:
     def convert(self, node: Node, loc: Location) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooLarge
+            raise _TooLargeError
         self.doc.value_pos.setdefault(loc, _pos(node))
         if isinstance(node, MappingNode):
             if node.tag != f"{_CORE}map":
@@ -128,7 +135,11 @@ class _Converter:
 
     def _bad_tag(self, node: Node, loc: Location) -> None:
         line, col = _pos(node)
-        tag = node.tag.replace(_CORE, "!!")
+        tag = str(node.tag).replace(_CORE, "!!")
+        if tag == "!!merge":
+            message = "merge keys (<<) are not supported: write the keys out"
+            self.problems.append(Problem(self.doc.file, line, col, _path(loc), message))
+            return None
         self.problems.append(
             Problem(
                 self.doc.file,
@@ -141,12 +152,12 @@ class _Converter:
         return None
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
 def _path(loc: Location) -> str:
-    return format_path(loc)
+    return printable(format_path(loc))
 
 
 def load_yaml_text(text: str, file: str) -> Document:
@@ -171,12 +182,14 @@ def load_yaml_text(text: str, file: str) -> Document:
     except YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError([Problem(file, 1, 1, "", f"invalid YAML: {first}")]) from None
+    except RecursionError:  # the composer recurses once per nesting level
+        raise ValidationError([Problem(file, 1, 1, "", "the document nests too deeply")]) from None
     if node is None:
         raise ValidationError([Problem(file, 1, 1, "", "the file is empty: expected a mapping")])
     converter = _Converter(doc, yaml.constructor)
     try:
         doc.data = converter.convert(node, ())
-    except _TooLarge:
+    except _TooLargeError:
         raise ValidationError(
             [Problem(file, 1, 1, "", f"the document expands to more than {MAX_NODES} nodes")]
         ) from None
@@ -189,17 +202,21 @@ def load_yaml_text(text: str, file: str) -> Document:
         kind = "a list" if isinstance(doc.data, list) else "a single value"
         line, col = _pos(node)
         raise ValidationError(
-            [Problem(file, line, col, "", f"the top level is {kind}: expected a mapping of sections")]
+            [
+                Problem(
+                    file, line, col, "", f"the top level is {kind}: expected a mapping of sections"
+                )
+            ]
         )
     return doc
 
 
 def _check_duplicate_keys(node: Node, file: str, problems: list[Problem]) -> None:
     """Composing does not reject duplicate keys; a silent overwrite would lose data."""
-    stack = [node]
+    stack: list[tuple[Node, Location]] = [(node, ())]
     seen_nodes: set[int] = set()
     while stack:
-        current = stack.pop()
+        current, loc = stack.pop()
         if id(current) in seen_nodes:
             continue
         seen_nodes.add(id(current))
@@ -209,26 +226,41 @@ def _check_duplicate_keys(node: Node, file: str, problems: list[Problem]) -> Non
                 if isinstance(key_node, ScalarNode):
                     if key_node.value in keys:
                         line, col = _pos(key_node)
+                        first = _pos(keys[key_node.value])[0]
                         problems.append(
                             Problem(
                                 file,
                                 line,
                                 col,
-                                str(key_node.value),
-                                f"duplicate key (first given on line {_pos(keys[key_node.value])[0]})",
+                                _path((*loc, str(key_node.value))),
+                                f"duplicate key (first given on line {first})",
                             )
                         )
                     keys[key_node.value] = key_node
-                stack.append(value_node)
+                    stack.append((value_node, (*loc, str(key_node.value))))
+                else:
+                    stack.append((value_node, loc))
         elif isinstance(current, SequenceNode):
-            stack.extend(current.value)
+            stack.extend((item, (*loc, i)) for i, item in enumerate(current.value))
 
 
 def _marked(exc: MarkedYAMLError, file: str, what: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     detail = exc.problem or exc.context or ""
-    return Problem(file, line, col, "", f"{what}: {detail}".rstrip(": "))
+    if exc.problem and exc.context:
+        if exc.problem.startswith("but "):  # "expected a single document ..., but found ..."
+            detail = f"{exc.context}, {exc.problem}"
+        elif exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            # an unclosed bracket or a bad indent is noticed lines later: say where it began
+            detail += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+    if "'\\t'" in detail:
+        detail += "; YAML indents with spaces, not tabs"
+    elif "<block end>" in detail:
+        detail += "; check the indentation"
+    elif "mapping values are not allowed" in detail:
+        detail += "; check the indentation, or quote a value that contains ': '"
+    return Problem(file, line, col, "", printable(f"{what}: {detail}".rstrip(": ")))
 
 
 def read_text(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -283,7 +315,7 @@ def dump_yaml(data: Any) -> str:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep key order
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue()

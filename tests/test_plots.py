@@ -1,0 +1,94 @@
+"""Plots: a real run's figures are written, large enough for 150 dpi, and not blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from PIL import Image
+
+from sim import plots
+from sim.loader import load_scenario
+from sim.runner import run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Minimum pixel sizes (width, height): each figure's inches × 150 dpi, with some slack.
+MIN_SIZE = {
+    "cascade": (1200, 650),
+    "timeline": (1400, 400),
+    "cascade_size": (1100, 600),
+    "map": (1300, 1000),
+}
+
+
+def assert_not_blank(path: Path, min_colours: int = 30) -> None:
+    pixels = mpimg.imread(path)[..., :3]
+    rgb = (pixels.reshape(-1, 3) * 255).round().astype(np.uint32)
+    colours = np.unique(rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2])
+    assert len(colours) > min_colours, f"{path.name}: only {len(colours)} colours"
+    assert pixels.std() > 0.05, f"{path.name}: nearly uniform"
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("plots") / "r"
+    run_scenario(
+        load_scenario(ROOT / "scenarios" / "ottawa_2025.yaml"),
+        replications=8,
+        out=folder,
+        quiet=True,
+    )
+    return folder
+
+
+def test_run_writes_every_plot_at_150_dpi_and_not_blank(run_folder: Path) -> None:
+    for name, (min_w, min_h) in MIN_SIZE.items():
+        path = run_folder / "plots" / f"{name}.png"
+        assert path.is_file(), name
+        height, width = mpimg.imread(path).shape[:2]
+        assert width >= min_w and height >= min_h, (name, width, height)
+        with Image.open(path) as img:
+            assert img.info["dpi"][0] == pytest.approx(150, abs=1), name
+        assert_not_blank(path)
+    assert not list((run_folder / "plots").glob("*.svg"))  # SVG only when asked
+
+
+def test_plotting_leaves_no_pyplot_figures_open(run_folder: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []
+
+
+def test_cascade_size_plot_writes_svg_too(tmp_path: Path) -> None:
+    size = {
+        "n": 10,
+        "distribution": {"0": 2, "1": 3, "2": 5},
+        "mean": {"mean": 1.3, "lo": 0.7, "hi": 1.9},
+    }
+    files = plots.cascade_size_plot(size, tmp_path / "size", observed=2, title="t", svg=True)
+    assert [f.name for f in files] == ["size.png", "size.svg"]
+    assert (tmp_path / "size.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert_not_blank(tmp_path / "size.png", min_colours=10)
+
+
+def test_country_outlines_come_from_countryinfo() -> None:
+    outlines = plots.country_outlines(["EST", "LVA", "X01"])
+    assert set(outlines) == {"EST", "LVA"}
+    ring = np.concatenate(outlines["EST"])
+    assert 21 < ring[:, 0].mean() < 29 and 57 < ring[:, 1].mean() < 60  # Estonia, lon/lat
+
+
+def test_map_draws_capitals_for_states_without_outline(tmp_path: Path) -> None:
+    ids = ["EST", "LVA", "X01", "X02"]
+    lat = np.array([59.4, 56.9, 55.0, 54.0])
+    lon = np.array([24.7, 24.1, 10.0, 12.0])
+    border = np.zeros((4, 4), dtype=bool)
+    border[0, 1] = border[1, 0] = border[2, 3] = border[3, 2] = True
+    party = np.array([True, True, True, False])
+    files, capitals = plots.map_plot(
+        ids, lat, lon, border, party, np.array([0.9, 0.5, 0.1, 0.0]), tmp_path / "map"
+    )
+    assert capitals == ["X01", "X02"]
+    assert_not_blank(files[0])

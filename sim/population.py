@@ -20,6 +20,10 @@ from sim.dataset import Dataset, StateRecord
 from sim.scenario import Scenario, SyntheticNetwork, SyntheticPopulation, Thresholds
 
 
+#: Graph families with no randomness: generated once, whatever the seed.
+DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
+
+
 def synthetic_dataset(population: SyntheticPopulation, name: str = "synthetic") -> Dataset:
     """A state table for a synthetic population: ids, and positions on a circle for display."""
     ids = population.ids()
@@ -60,8 +64,14 @@ def generate_graph(
         ValueError: An edge list names an unknown agent or is malformed.
     """
     if spec.type == "complete":
-        graph = nx.complete_graph(n)
-    elif spec.type == "erdos_renyi":
+        return ~np.eye(n, dtype=bool)
+    if spec.type == "ring":
+        adjacency = np.zeros((n, n), dtype=bool)
+        if n > 1:
+            index = np.arange(n)
+            adjacency[index, (index + 1) % n] = adjacency[(index + 1) % n, index] = True
+        return adjacency
+    if spec.type == "erdos_renyi":
         assert spec.mean_degree is not None
         probability = min(spec.mean_degree / max(n - 1, 1), 1.0)
         graph = nx.fast_gnp_random_graph(n, probability, seed=seed)
@@ -71,8 +81,6 @@ def generate_graph(
     elif spec.type == "barabasi_albert":
         assert spec.attachments is not None
         graph = nx.barabasi_albert_graph(n, spec.attachments, seed=seed)
-    elif spec.type == "ring":
-        graph = nx.cycle_graph(n)
     elif spec.type == "lattice":
         side = math.isqrt(n)
         if side * side != n:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -36,6 +36,18 @@ Name = Annotated[
         description="An identifier: lower case letters, digits and underscores.",
     ),
 ]
+def _not_a_number(value: Any) -> Any:
+    """Refuse numbers where a date is expected (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"expected a date written as YYYY-MM-DD, not the number {value!r}")
+    return value
+
+
+#: A calendar date; a bare number is an error, not a Unix timestamp.
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
+#: A whole number; true/false are errors, not 1/0.
+Whole = Annotated[int, Field(strict=True)]
+
 Stage = Literal[
     "party", "deliberating", "announced", "approved", "notified", "withdrawn", "retracted",
     "suspended",
@@ -75,8 +87,8 @@ def param(default: Any, unit: str, description: str, *, ge: float, le: float, so
 class Calendar(Frozen):
     """The simulated period and the length of one step."""
 
-    start: dt.date = Field(description="First day simulated (calendar date).")
-    end: dt.date = Field(description="Last day simulated (calendar date, inclusive).")
+    start: Date = Field(description="First day simulated (calendar date).")
+    end: Date = Field(description="Last day simulated (calendar date, inclusive).")
     step: Literal["day", "week", "month"] = Field(
         "week", description="Length of one model step: a day, a week or a calendar month."
     )
@@ -183,26 +195,27 @@ class SyntheticNetwork(Frozen):
     mean_degree: float | None = Field(
         None, gt=0, le=1000, description="erdos_renyi: mean degree z (edges per node × 2 / n)."
     )
-    neighbours: int | None = Field(
+    neighbours: Whole | None = Field(
         None, ge=2, le=1000, description="watts_strogatz: each node's neighbours on the ring (k)."
     )
     rewiring: float | None = Field(
         None, ge=0, le=1, description="watts_strogatz: rewiring probability (p)."
     )
-    attachments: int | None = Field(
+    attachments: Whole | None = Field(
         None, ge=1, le=1000, description="barabasi_albert: edges each new node attaches (m)."
     )
     file: str | None = Field(
         None,
         description="edge_list: CSV with columns source,target (agent ids or 0-based indices).",
     )
-    seed: int | None = Field(
+    seed: Whole | None = Field(
         None,
         ge=0,
         le=2**63 - 1,
         description=(
             "Seed of a random graph shared by every replication; omit it to draw a new graph in "
-            "each replication from that replication's recorded seed."
+            "each replication from that replication's recorded seed. Complete graphs, rings, "
+            "lattices and edge lists have no randomness and ignore it."
         ),
     )
 
@@ -269,13 +282,13 @@ class InitialActors(Frozen):
             "random: `count` agents drawn in each replication act at the start."
         ),
     )
-    count: int = Field(1, ge=0, le=1_000_000, description="random: how many initial actors.")
+    count: Whole = Field(1, ge=0, le=1_000_000, description="random: how many initial actors.")
 
 
 class SyntheticPopulation(Frozen):
     """A population of abstract agents instead of real states (teaching, theory checks)."""
 
-    size: int = Field(ge=1, le=20_000, description="Number of agents.")
+    size: Whole = Field(ge=1, le=20_000, description="Number of agents.")
     id_prefix: str = Field(
         "A", pattern=r"^[A-Za-z][A-Za-z_]{0,7}$", description="Agent ids are prefix + number."
     )
@@ -539,7 +552,7 @@ class EventBase(Frozen):
     """Fields every event has."""
 
     id: Name | None = Field(None, description="Optional id, so sweeps can address the event.")
-    date: dt.date = Field(description="Calendar date on which the event happens.")
+    date: Date = Field(description="Calendar date on which the event happens.")
     note: str = Field("", max_length=2000, description="Free text: what this event stands for.")
 
 
@@ -674,7 +687,7 @@ class ObservedStage(Frozen):
     iso3: StateId
     treaty: Name
     stage: Stage
-    date: dt.date
+    date: Date
     source: str = Field("", max_length=2000, description="Where the date comes from.")
 
 
@@ -690,8 +703,8 @@ class Observed(Frozen):
 class RunSettings(Frozen):
     """How many replications to run, and from which root seed."""
 
-    replications: int = Field(100, ge=1, le=10_000_000, description="Number of replications.")
-    seed: int = Field(
+    replications: Whole = Field(100, ge=1, le=10_000_000, description="Number of replications.")
+    seed: Whole = Field(
         20250318, ge=0, le=2**63 - 1, description="Root seed; replications get spawned children."
     )
     timeseries: Literal["full", "counts", "none"] = Field(
@@ -701,7 +714,7 @@ class RunSettings(Frozen):
     primary_treaty: Name | None = Field(
         None, description="The treaty whose cascade the summary reports (default: the first)."
     )
-    report_dates: list[dt.date] = Field(
+    report_dates: list[Date] = Field(
         default_factory=list, description="Dates at which stage probabilities are reported."
     )
 

@@ -412,11 +412,11 @@ class SweepPlan:
         }
 
 
-def prepare(path: str | Path, *, check_points: bool = True) -> SweepPlan:
+def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> SweepPlan:
     """Load a sweep file, its base scenario and its design; validate every point's scenario.
 
     Args:
-        path: The sweep file.
+        path: The sweep file (or one already loaded with :func:`sim.validate.load_sweep`).
         check_points: Validate each point's scenario now (catches a bad value before any run).
 
     Raises:
@@ -427,7 +427,7 @@ def prepare(path: str | Path, *, check_points: bool = True) -> SweepPlan:
     from sim.runner import resolved_document
     from sim.validate import load_sweep
 
-    loaded = load_sweep(path)
+    loaded = load_sweep(path) if isinstance(path, str | Path) else path
     sweep: Sweep = loaded.model
     base = load_scenario((loaded.base_dir or Path.cwd()) / sweep.base)
     try:
@@ -628,12 +628,22 @@ class StoredState:
     notes: list[str]
 
 
-def scan_folder(folder: Path, n_points: int, replications: int) -> StoredState:
+def scan_folder(
+    folder: Path, n_points: int, replications: int, *, clean: bool = True
+) -> StoredState:
     """Clean up after a crash and read which runs a sweep folder already holds.
 
     Removes temporary files of interrupted writes and event/time-series shards whose runs shard
-    was never written (they are uncommitted: their runs are run again). Reads only the key and
-    status columns of each runs shard, a row group at a time.
+    was never written (they are uncommitted: their runs are run again), and sets aside runs
+    shards that cannot be read. Reads only the key and status columns of each runs shard, a row
+    group at a time.
+
+    Args:
+        folder: The sweep folder.
+        n_points: Points of the sweep.
+        replications: Replications per point.
+        clean: Remove and set aside files as described; False only reads (dry runs). Call with
+            True only while holding the folder's lock.
 
     Raises:
         SweepError: A stored row has a key outside the sweep (the folder is not this sweep's).
@@ -643,7 +653,7 @@ def scan_folder(folder: Path, n_points: int, replications: int) -> StoredState:
     notes: list[str] = []
     shards = folder / SHARDS
     for place in (folder, shards):
-        if place.is_dir():
+        if clean and place.is_dir():
             for tmp in place.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
                 notes.append(f"removed the partial file {tmp.name}")
@@ -655,7 +665,7 @@ def scan_folder(folder: Path, n_points: int, replications: int) -> StoredState:
                 files.setdefault(int(match.group(2)), {})[match.group(1)] = path
     next_number = max(files, default=-1) + 1
     for group in files.values():
-        if "runs" not in group:
+        if clean and "runs" not in group:
             for path in group.values():
                 path.unlink(missing_ok=True)
                 notes.append(f"removed the uncommitted shard {path.name}")
@@ -693,7 +703,7 @@ def scan_folder(folder: Path, n_points: int, replications: int) -> StoredState:
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             if isinstance(exc, SweepError):
                 raise
-            if number < 0:
+            if number < 0 or not clean:
                 notes.append(f"ignored the unreadable {group['runs'].name}: {exc}")
                 continue
             for path in group.values():
@@ -979,7 +989,9 @@ def _open_folder(plan: SweepPlan, folder: Path, *, resume: bool) -> dict[str, An
                 str(folder),
             )
         return dict(stored)
-    if folder.exists() and any(p.name != LOCK for p in folder.iterdir()):
+    # a folder with INCOMPLETE but no plan.json was interrupted before its first run
+    started = resume and (folder / INCOMPLETE).exists() and not (folder / SHARDS).exists()
+    if folder.exists() and not started and any(p.name != LOCK for p in folder.iterdir()):
         raise _bad_input("--out", "the output folder exists and is not empty", str(folder))
     mark_incomplete(folder, "sweep in progress or interrupted; finish it with --resume")
     assert plan.loaded.path is not None
@@ -1418,12 +1430,11 @@ def sweep_command(args: argparse.Namespace, command: Sequence[str]) -> int:
     if missing:
         print(f"error: {missing}", file=sys.stderr)
         return 2
-    plan = prepare(args.sweep)
+    plan = prepare(loaded)
     if args.dry_run:
         stored = 0
         if args.out is not None and (args.out / PLAN).is_file():
-            with _folder_lock(args.out):
-                state = scan_folder(args.out, plan.n_points, plan.replications)
+            state = scan_folder(args.out, plan.n_points, plan.replications, clean=False)
             stored = int((state.status == _OK).sum())
         print(dry_run_text(plan, workers, stored=stored))
         return 0

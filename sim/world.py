@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from sim.calendar import Calendar
 from sim.checks import expand
 from sim.dataset import Dataset, haversine_km, load_observed
-from sim.population import fixed_thresholds, generate_graph, scenario_dataset
+from sim.population import DETERMINISTIC, fixed_thresholds, generate_graph, scenario_dataset
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario, SyntheticPopulation
@@ -177,7 +177,9 @@ class World:
     def graph_per_replication(self) -> bool:
         """Whether each replication draws its own network (a synthetic graph without a seed)."""
         population = self.population
-        return population is not None and population.network.seed is None
+        if population is None:
+            return False
+        return population.network.seed is None and population.network.type not in DETERMINISTIC
 
     @property
     def n_states(self) -> int:
@@ -275,11 +277,11 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
     population = scenario.states.synthetic
     if population is not None:
         # a synthetic population's ties are its generated graph (shared, or drawn per run)
-        seed = population.network.seed
+        network = population.network
         weights = (
-            generate_graph(population.network, n, seed, base_dir, list(ids)).astype(float)
-            if seed is not None
-            else np.zeros((n, n))
+            np.zeros((n, n))
+            if network.seed is None and network.type not in DETERMINISTIC
+            else generate_graph(network, n, network.seed or 0, base_dir, list(ids)).astype(float)
         )
     np.fill_diagonal(weights, 0.0)
 

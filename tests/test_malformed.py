@@ -470,7 +470,7 @@ def test_control_characters_in_keys_stay_on_one_line(
     [
         ("2025-02-30", "'2025-02-30' is not a valid date (day value is outside expected range)"),
         ("2025-1-1x", "'2025-1-1x' is not a valid date"),
-        ("20250101", "20250101 is not a valid date; write it as YYYY-MM-DD"),
+        ("20250101", "expected a date written as YYYY-MM-DD, not the number 20250101"),
         ("2025-01-01T10:00:00", "2025-01-01 10:00:00 is not a valid date (a date has no time"),
         ("[2025, 1, 1]", "[2025, 1, 1] is not a valid date; write it as YYYY-MM-DD"),
     ],

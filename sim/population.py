@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 from sim.dataset import Dataset, StateRecord
 from sim.scenario import Scenario, SyntheticNetwork, SyntheticPopulation, Thresholds
 
-
 #: Graph families with no randomness: generated once, whatever the seed.
 DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
 

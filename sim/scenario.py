@@ -36,6 +36,8 @@ Name = Annotated[
         description="An identifier: lower case letters, digits and underscores.",
     ),
 ]
+
+
 def _not_a_number(value: Any) -> Any:
     """Refuse numbers where a date is expected (pydantic would read 0 as 1970-01-01)."""
     if isinstance(value, bool | int | float):

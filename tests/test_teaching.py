@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from modelkit import SCENARIOS
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
@@ -23,6 +22,8 @@ from sim.model import TreatyModel
 from sim.pipeline import ANNOUNCED
 from sim.runner import apply_overrides, replication_seed
 from sim.world import build_world
+
+from modelkit import SCENARIOS
 
 TEACHING = SCENARIOS / "teaching"
 

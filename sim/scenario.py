@@ -488,7 +488,7 @@ class CommitmentParameters(Frozen):
         ge=0, le=5, source="Panke & Petersohn 2012; assumption",
     )  # fmt: skip
     threshold_noise: float = param(
-        0.2, "commitment units", "Standard deviation of each state's idiosyncratic threshold "
+        0.15, "commitment units", "Standard deviation of each state's idiosyncratic threshold "
         "shift, drawn once per replication (domestic politics the model leaves out).",
         ge=0, le=5, source="assumption; calibrated",
     )  # fmt: skip

@@ -255,6 +255,125 @@ def validate_document[M: BaseModel](doc: Document, model: type[M]) -> M:
         raise ValidationError(problems_from_pydantic(exc, doc, model)) from None
 
 
+class _PrunedDocument(Document):
+    """A document with some list items removed, whose problems point at the original file.
+
+    ``kept`` maps a list's location to the original indices of the items still in it.
+    """
+
+    def __init__(self, data: Any, base: Document, kept: dict[Location, list[int]]) -> None:
+        super().__init__(data, base.file, base.value_pos, base.key_pos)
+        self.kept = kept
+
+    def original(self, loc: Location) -> Location:
+        """The location in the original file of a location in the pruned data."""
+        out: list[str | int] = []
+        for part in loc:
+            where = tuple(out)
+            if isinstance(part, int) and where in self.kept and part < len(self.kept[where]):
+                part = self.kept[where][part]
+            out.append(part)
+        return tuple(out)
+
+    def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
+        """A problem positioned, and named, by its place in the original file."""
+        original = self.original(tuple(loc))
+        return super().problem(original, format_path(original), message, key=key)
+
+
+def _prune(data: Any, locs: list[Location]) -> tuple[Any, dict[Location, list[int]]] | None:
+    """Remove the parts of a document that failed the schema, so the rest can be cross-checked.
+
+    A failing list item is removed whole; a failing mapping key is removed (its default
+    applies). Returns None when a failure cannot be removed (a required key is missing).
+    """
+    import copy
+
+    data = copy.deepcopy(data)
+    drop_items: dict[Location, set[int]] = {}
+    for loc in locs:
+        index = next((n for n, part in enumerate(loc) if isinstance(part, int)), None)
+        if index is not None:
+            drop_items.setdefault(tuple(loc[:index]), set()).add(int(loc[index]))
+            continue
+        parent = _child_at(data, loc[:-1])
+        if not isinstance(parent, dict) or loc[-1] not in parent:
+            return None
+        del parent[loc[-1]]
+    kept: dict[Location, list[int]] = {}
+    for where, dropped in drop_items.items():
+        items = _child_at(data, where)
+        if not isinstance(items, list):
+            return None
+        kept[where] = [i for i in range(len(items)) if i not in dropped]
+        items[:] = [items[i] for i in kept[where]]
+    return data, kept
+
+
+def _child_at(data: Any, loc: Location) -> Any:
+    for part in loc:
+        data = _child(data, part)
+    return data
+
+
+def _scenario_from(doc: Document, path: Path | None) -> Loaded[Any]:
+    """Validate a scenario document and cross-check it, reporting every problem found.
+
+    When the schema fails, the failing parts are set aside and the rest is still cross-checked
+    (unknown states, events outside the calendar, ...), so one pass shows all the problems.
+    """
+    from sim.checks import check_scenario
+    from sim.scenario import Scenario
+
+    _check_kind(doc, "scenario")
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except pydantic.ValidationError as exc:
+        problems = problems_from_pydantic(exc, doc, Scenario)
+        problems += _salvaged_problems(doc, exc, path, problems)
+        raise ValidationError(problems) from None
+    loaded = Loaded(scenario, doc, path)
+    problems = check_scenario(loaded)
+    if problems:
+        raise ValidationError(problems)
+    return loaded
+
+
+def _salvaged_problems(
+    doc: Document, exc: pydantic.ValidationError, path: Path | None, found: list[Problem]
+) -> list[Problem]:
+    """Cross-reference problems in what remains once the schema's failures are removed."""
+    from sim.checks import check_scenario
+    from sim.scenario import Scenario
+
+    data, kept = doc.data, {}
+    for _ in range(3):  # removing one failure can expose another (e.g. a now-empty section)
+        locs = [
+            _clean_loc(data, tuple(err["loc"]), last_is_key=err["type"] in _KEY_ERRORS)
+            for err in exc.errors(include_url=False)
+        ]
+        pruned = _prune(data, [loc for loc in locs if loc])
+        if pruned is None:
+            return []
+        data, more_kept = pruned
+        if kept and more_kept:
+            return []  # nested re-indexing is not worth tracking; report the schema's problems
+        kept = kept or more_kept
+        try:
+            scenario = Scenario.model_validate(data)
+        except pydantic.ValidationError as again:
+            exc = again
+            continue
+        pruned_doc = _PrunedDocument(data, doc, kept)
+        try:
+            extra = check_scenario(Loaded(scenario, pruned_doc, path))
+        except Exception:  # a best-effort pass must never hide the real problems
+            return []
+        seen = {(p.line, p.column, p.message) for p in found}
+        return [p for p in extra if (p.line, p.column, p.message) not in seen]
+    return []
+
+
 def load_scenario(path: Path | str) -> Loaded[Any]:
     """Load, validate and cross-check a scenario file.
 
@@ -267,32 +386,12 @@ def load_scenario(path: Path | str) -> Loaded[Any]:
     Raises:
         ValidationError: With every problem found.
     """
-    from sim.checks import check_scenario
-    from sim.scenario import Scenario
-
-    doc = load_yaml_file(path)
-    _check_kind(doc, "scenario")
-    scenario = validate_document(doc, Scenario)
-    loaded = Loaded(scenario, doc, Path(path))
-    problems = check_scenario(loaded)
-    if problems:
-        raise ValidationError(problems)
-    return loaded
+    return _scenario_from(load_yaml_file(path), Path(path))
 
 
 def load_scenario_text(text: str, name: str = "<string>", base_dir: Path | None = None) -> Any:
     """Load a scenario from YAML text (for tests and the Python API)."""
-    from sim.checks import check_scenario
-    from sim.scenario import Scenario
-
-    doc = load_yaml_text(text, name)
-    _check_kind(doc, "scenario")
-    scenario = validate_document(doc, Scenario)
-    loaded = Loaded(scenario, doc, (base_dir / name) if base_dir else None)
-    problems = check_scenario(loaded)
-    if problems:
-        raise ValidationError(problems)
-    return loaded
+    return _scenario_from(load_yaml_text(text, name), (base_dir / name) if base_dir else None)
 
 
 def _check_kind(doc: Document, expected: str) -> None:

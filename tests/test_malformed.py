@@ -193,9 +193,12 @@ SCENARIOS: dict[str, list[Expect]] = {
         E(41, 9, "parameters.rule", "unknown decision rule 'majority'"),
         E(46, 11, "events[0].date", "outside the calendar"),
     ],
-    # Cross-reference problems wait until the schema passes (by design for now): the unknown
-    # 'MCC' in states.exclude is not reported yet. When both phases report together, add it here.
-    "mixed_phases.yaml": [E(8, 9, "calendar.step", "'weekly' is not allowed")],
+    # A schema problem and a cross-reference problem in one file: both are reported in one pass
+    # (the failing key is set aside and the rest is still cross-checked).
+    "mixed_phases.yaml": [
+        E(8, 9, "calendar.step", "'weekly' is not allowed"),
+        E(20, 18, "states.exclude[1]", "unknown state or group 'MCC'"),
+    ],
 }
 
 SWEEPS: dict[str, list[Expect]] = {
@@ -510,3 +513,31 @@ def test_several_files_in_one_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     assert out == f"{files[0]}: ok (scenario)\n"
     assert [line.split(":")[0] for line in err.splitlines()] == files[1:]
+
+
+def test_cross_references_are_checked_around_a_dropped_list_item(tmp_path: Path) -> None:
+    """events[0] fails the schema and is set aside; events[2] names an unknown state. Both are
+    reported, the second under its index in the file, not its index after events[0] was dropped."""
+    original = """events:
+  - id: zapad
+    type: exercise
+    date: 2025-09-12
+    source: RUS
+    capability_boost: 0.3
+"""
+    replacement = """events:
+  - {type: ceasfire, date: 2025-03-01}
+  - {type: reassurance, date: 2025-03-01, credibility: 0.5}
+  - {type: armed_conflict_start, date: 2025-04-01, state: ESTX}
+"""
+    text = (VALID / "minimal.yaml").read_text(encoding="utf-8")
+    assert original in text
+    text = text.replace(original, replacement)
+    path = tmp_path / "events.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems = load(path)
+    by_path = {p.path: p for p in problems}
+    assert set(by_path) == {"events[0].type", "events[2].state"}, [str(p) for p in problems]
+    line = text.splitlines().index(replacement.splitlines()[3]) + 1
+    assert by_path["events[2].state"].line == line
+    assert "unknown state 'ESTX'" in by_path["events[2].state"].message

@@ -346,7 +346,8 @@ def _salvaged_problems(
     from sim.checks import check_scenario
     from sim.scenario import Scenario
 
-    data, kept = doc.data, {}
+    data: Any = doc.data
+    kept: dict[Location, list[int]] = {}
     for _ in range(3):  # removing one failure can expose another (e.g. a now-empty section)
         locs = [
             _clean_loc(data, tuple(err["loc"]), last_is_key=err["type"] in _KEY_ERRORS)

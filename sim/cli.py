@@ -198,7 +198,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.report import compare
+    from sim.compare import compare
     from sim.store import StoreError
 
     try:

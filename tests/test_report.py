@@ -15,7 +15,8 @@ from matplotlib import image as mpimg
 
 from sim.cli import main
 from sim.loader import load_scenario
-from sim.report import build_report, compare, summary_table
+from sim.compare import compare
+from sim.report import build_report, summary_table
 from sim.runner import FAIL_ENV, run_scenario
 from sim.store import INCOMPLETE, StoreError
 

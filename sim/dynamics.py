@@ -55,21 +55,22 @@ def source_threat(
     return (power * offensive) @ (proximity * intent)
 
 
-def threat_target(
-    source: FloatArray,
-    credibility: FloatArray,
-    reassurance_weight: float,
-    neighbours_threat: FloatArray,
-    alarm_spread: float,
-    exposure: FloatArray,
+def discounted_threat(
+    source: FloatArray, credibility: FloatArray, reassurance_weight: float
 ) -> FloatArray:
-    """The level perceived threat moves towards.
+    """Source threat discounted by the credibility of allied guarantees."""
+    return source * (1.0 - reassurance_weight * credibility)
 
-    Source threat is discounted by allied credibility; alarm spreads from neighbours in
-    proportion to the state's own exposure (a source's ally, with exposure 0, catches no alarm).
+
+def threat_target(
+    discounted: FloatArray, neighbours_threat: FloatArray, alarm_gain: FloatArray
+) -> FloatArray:
+    """The level perceived threat moves towards: discounted source threat plus alarm.
+
+    ``alarm_gain`` is the alarm spread times the state's own exposure, so a source's ally
+    (exposure 0) catches no alarm from its neighbours.
     """
-    discounted = source * (1.0 - reassurance_weight * credibility)
-    return discounted + alarm_spread * exposure * neighbours_threat
+    return discounted + alarm_gain * neighbours_threat
 
 
 def ou_coefficients(
@@ -111,13 +112,18 @@ def neighbour_mean(values: FloatArray, weights_row_normalised: Matrix) -> FloatA
     return values @ weights_row_normalised.T
 
 
-def peer_share(moved: FloatArray, reference_weights: Sequence[Matrix]) -> FloatArray:
+def peer_share(moved: FloatArray, reference_weights: Sequence[Matrix] | FloatArray) -> FloatArray:
     """Weighted share of each state's reference network that has moved, per treaty.
 
     Args:
         moved: 1 where a state has announced or left a treaty, shape (..., n, k).
-        reference_weights: Per treaty, the row-normalised (n, n) weights towards its parties.
+        reference_weights: Per treaty, the row-normalised (n, n) weights towards its parties:
+            a dense (k, n, n) array, or a sequence of (sparse) matrices.
     """
+    if isinstance(reference_weights, np.ndarray):
+        # one batched product: (k, n, n) @ (..., k, n, 1) -> (..., k, n, 1)
+        per_treaty = reference_weights @ np.swapaxes(moved, -1, -2)[..., None]
+        return np.swapaxes(per_treaty[..., 0], -1, -2)
     return np.stack(
         [moved[..., :, j] @ weights.T for j, weights in enumerate(reference_weights)], axis=-1
     )
@@ -133,7 +139,7 @@ def commitment_target(
     shift: FloatArray,
     share: FloatArray,
     peer_erosion: float,
-    moved_elsewhere: FloatArray,
+    moved_elsewhere: FloatArray | float,
     spillover: float,
 ) -> FloatArray:
     """Commitment's target: the norm (with its stigma), shifted by governments, eroded by peers.

@@ -164,8 +164,8 @@ class ReassuranceHandler(EventHandler):
 
     def fire(self) -> None:
         """Change the targets' credibility."""
-        self.model.credibility[self.model.state_indices(self.event.targets)] = (
-            self.event.credibility
+        self.model.set_credibility(
+            self.model.state_indices(self.event.targets), self.event.credibility
         )
 
 

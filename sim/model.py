@@ -122,9 +122,10 @@ class TreatyModel(mesa.Model):
         self._base_power = self._settled_power()
         self._static_commitment = world.commitment + world.stigma[:, None]
         self.power = self._available_power(0.0, 0.0)
-        discount = 1.0 - self.params.threat.reassurance_weight * self.credibility
+        self._alarm_gain = self.params.threat.alarm_spread * self.exposure
+        self._discounted: tuple[FloatArray, FloatArray] | None = None
         self.threat = dynamics.equilibrium_threat(
-            self._source_threat() * discount,
+            self._discounted_threat(),
             self.network.neighbour_weights,
             self.params.threat.alarm_spread,
             self.exposure,
@@ -176,14 +177,10 @@ class TreatyModel(mesa.Model):
 
     def perceive_threat(self, k: int) -> None:
         """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
-        p = self.params.threat
         target = dynamics.threat_target(
-            self._source_threat(),
-            self.credibility,
-            p.reassurance_weight,
+            self._discounted_threat(),
             dynamics.neighbour_mean(self.threat, self.network.neighbour_weights),
-            p.alarm_spread,
-            self.exposure,
+            self._alarm_gain,
         )
         # noise is relative to the target: a state with nothing to fear has no noise to feel
         noise = self.rng.standard_normal(self.world.n_states) * target
@@ -255,9 +252,21 @@ class TreatyModel(mesa.Model):
             margin=self.params.pipeline.retraction_margin,
         )
 
-    def _source_threat(self) -> FloatArray:
-        src = self.world.sources
-        return dynamics.source_threat(self.power, src.offensive, src.proximity, src.intent)
+    def _discounted_threat(self) -> FloatArray:
+        """Source threat discounted by credibility (recomputed only when either changes)."""
+        if self._discounted is None or self._discounted[0] is not self.power:
+            src = self.world.sources
+            source = dynamics.source_threat(self.power, src.offensive, src.proximity, src.intent)
+            discounted = dynamics.discounted_threat(
+                source, self.credibility, self.params.threat.reassurance_weight
+            )
+            self._discounted = (self.power, discounted)
+        return self._discounted[1]
+
+    def set_credibility(self, rows: list[int], credibility: float) -> None:
+        """Change the credibility of allied guarantees for some states (reassurance events)."""
+        self.credibility[rows] = credibility
+        self._discounted = None
 
     def felt_threat(self) -> FloatArray:
         """Perceived threat plus the threat of an armed conflict the state is engaged in."""
@@ -270,7 +279,8 @@ class TreatyModel(mesa.Model):
             self.commitment_shift,
             share,
             p.peer_erosion,
-            self.moved.sum(axis=-1, keepdims=True) - self.moved,
+            # other treaties a state has moved on (none when the scenario has one treaty)
+            self.moved.sum(axis=-1, keepdims=True) - self.moved if self.moved.shape[1] > 1 else 0.0,
             p.spillover,
         )
         for treaty, strength, window in self._campaigns:

@@ -117,6 +117,9 @@ def advance(
     out: list[Transition] = []
     # Most states sit still most steps: skip every rule whose source stage is empty.
     counts: list[int] = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+    in_motion = sum(counts[DELIBERATING + 1 : WITHDRAWN + 1])
+    if not in_motion and not (counts[PARTY + 1] and wants_exit.any()):
+        return out
 
     def has(code: int) -> int:
         return counts[code + 1]

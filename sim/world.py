@@ -54,14 +54,15 @@ class NetworkViews:
     Attributes:
         neighbour_weights: Shape (n, n): row-normalised weights (alarm spreads along them).
         reference_weights: Per treaty, (n, n) weights towards its initial parties,
-            row-normalised (a state's reference network for that treaty).
+            row-normalised (a state's reference network for that treaty): one (k, n, n) array
+            when dense, else a tuple of sparse matrices.
         adjacency: Shape (n, n): 1 where two states are tied at all (count rules).
 
     Each is a dense array, or a scipy.sparse CSR matrix for large sparse networks.
     """
 
     neighbour_weights: Any
-    reference_weights: tuple[Any, ...]
+    reference_weights: NDArray[np.float64] | tuple[Any, ...]
     adjacency: Any
 
     @classmethod
@@ -72,9 +73,11 @@ class NetworkViews:
         from sim.dynamics import as_matrix, row_normalise
 
         ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
-        reference = tuple(
+        per_treaty = [
             as_matrix(row_normalise(ties * party[:, j][None, :])) for j in range(party.shape[1])
-        )
+        ]
+        dense = all(isinstance(m, np.ndarray) for m in per_treaty)
+        reference = np.stack(per_treaty) if dense else tuple(per_treaty)
         return cls(as_matrix(row_normalise(ties)), reference, as_matrix((ties > 0).astype(float)))
 
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from sim.calendar import add_months
-from sim.loader import load_scenario_text
+from sim.loader import load_scenario, load_scenario_text
 from sim.world import build_world
 
-from modelkit import first, hand_text, hand_world, run, scenario_world
+from modelkit import SCENARIOS, first, hand_text, hand_world, run, scenario_world
 
 ESCALATION = """
 events:
@@ -209,3 +209,35 @@ def test_agents_are_views_onto_the_model_arrays() -> None:
     assert source.source_id == "RUS"
     assert source.allies == ("BLR",)
     assert source.stance("EST") == 1.0
+
+
+def test_two_treaties_and_spillover_from_one_exit_to_the_other() -> None:
+    """ccm_lithuania runs the CCM and the Ottawa Convention together. Lithuania, with a low
+    commitment to the CCM, leaves it in most runs; its CCM announcement lowers its commitment to
+    the Ottawa Convention by the spillover, so with spillover it announces its Ottawa exit
+    earlier than without in many runs and later in none (same seeds: a paired comparison; in
+    the other runs the February 2025 shift triggers both at the same step)."""
+    from sim.runner import apply_overrides
+
+    def ottawa_announcements(sets: list[str]) -> tuple[int, list[int]]:
+        loaded = apply_overrides(load_scenario(SCENARIOS / "ccm_lithuania.yaml"), sets)
+        world = build_world(loaded.model, loaded.base_dir)
+        left_ccm, days = 0, []
+        for seed in range(30):
+            _, changes = run(world, seed=seed)
+            ccm = [c for c in changes if c.state == "LTU" and c.treaty == "ccm"]
+            left_ccm += any(c.stage == "withdrawn" for c in ccm)
+            ottawa = [
+                c
+                for c in changes
+                if c.state == "LTU" and c.treaty == "ottawa" and c.stage == "announced"
+            ]
+            days.append(ottawa[0].date.toordinal() if ottawa else dt.date(2028, 1, 1).toordinal())
+        return left_ccm, days
+
+    left_ccm, with_spillover = ottawa_announcements([])
+    _, without = ottawa_announcements(["parameters.commitment.spillover=0"])
+    assert left_ccm >= 25
+    earlier = sum(a < b for a, b in zip(with_spillover, without, strict=True))
+    later = sum(a > b for a, b in zip(with_spillover, without, strict=True))
+    assert earlier >= 10 and later == 0, (earlier, later)

@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["all", "scenario", "sweep"], default="all")
 
     p = sub.add_parser("run", help="run a scenario's seeded replications")
-    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="a scenario file, or a bundled scenario's name (ottawa_2025, teaching/granovetter_riot)",
+    )
     p.add_argument("--replications", "-n", type=int, metavar="N")
     p.add_argument("--seed", type=int, metavar="S", help="root seed (default: run.seed)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (new or empty)")
@@ -79,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", type=Path, metavar="FILE", help="scenario to open first")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     return parser
+
+
+def bundled_or_path(name: str) -> Path:
+    """A file path as given, or, when no such file exists, a bundled scenario of that name.
+
+    ``treatysim run ottawa_2025`` then works from an installed package, without the source tree
+    (also ``teaching/granovetter_riot`` and ``sweeps/ceasefire_timing``).
+    """
+    path = Path(name)
+    if path.exists():
+        return path
+    from importlib import resources
+
+    root = Path(str(resources.files("sim.scenarios")))
+    for candidate in (root / name, root / f"{name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,7 +167,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.runner import apply_overrides, run_scenario
     from sim.store import StoreError
 
-    loaded = apply_overrides(load_scenario(args.scenario), args.sets)
+    loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     if args.replications is not None and args.replications < 1:
         print("--replications: must be >= 1", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -181,6 +203,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.sweep import sweep_command
 
+    args.sweep = str(bundled_or_path(args.sweep))
     return sweep_command(args, ["treatysim", *argv])
 
 

@@ -189,3 +189,16 @@ def test_a_killed_run_leaves_a_folder_marked_incomplete(tmp_path: Path) -> None:
     assert not list(out.glob(".*.tmp"))
     with pytest.raises(StoreError, match="incomplete"):
         load_run(out)
+
+
+def test_bundled_scenarios_run_by_name_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a plain pip install there is no scenarios/ folder at hand: names find the bundled
+    copies (package data of sim.scenarios)."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "teaching/granovetter_riot", "--out", "riot", "--quiet"])
+    assert code == 0
+    runs = pd.read_parquet(tmp_path / "riot" / "runs.parquet")
+    assert runs["cascade_size"].tolist() == [100]
+    assert main(["run", "no_such_scenario", "--out", "x", "--quiet"]) == 2

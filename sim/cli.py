@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "scenario",
         metavar="SCENARIO",
-        help="a scenario file, or a bundled scenario's name (ottawa_2025, teaching/granovetter_riot)",
+        help="a scenario file, or a bundled scenario's name (e.g. teaching/granovetter_riot)",
     )
     p.add_argument("--replications", "-n", type=int, metavar="N")
     p.add_argument("--seed", type=int, metavar="S", help="root seed (default: run.seed)")

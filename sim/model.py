@@ -80,6 +80,10 @@ class TreatyModel(mesa.Model):
         rng: int | np.random.Generator | np.random.SeedSequence | None = None,
         timeseries: str = "full",
     ) -> None:
+        if not isinstance(rng, np.random.Generator):
+            # Mesa draws once from a Generator but not from a seed; always pass a Generator so
+            # that TreatyModel(world, rng=s) is the runner's replication with seed s.
+            rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
         self.world = world
         self.params = world.scenario.parameters

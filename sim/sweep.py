@@ -574,16 +574,33 @@ class ShardWriter:
             return
         name = f"{self.number:06d}"
         events = pa.concat_tables([r.events for r in self._buffer])
-        _write_table(self.folder / f"events-{name}.parquet", events)
+        _write_table(self.folder / f"events-{name}.parquet", _by_key(events))
         series = [r.timeseries for r in self._buffer if r.timeseries is not None]
         if series:
-            _write_table(self.folder / f"timeseries-{name}.parquet", pa.concat_tables(series))
+            table = _by_key(pa.concat_tables(series))
+            _write_table(self.folder / f"timeseries-{name}.parquet", table)
         runs = pa.concat_tables([r.runs for r in self._buffer])
-        _write_table(self.folder / f"runs-{name}.parquet", runs)
+        _write_table(self.folder / f"runs-{name}.parquet", _by_key(runs))
         self.number += 1
         self._buffer.clear()
         self._buffered = 0
         self._interval = min(self.flush_seconds, 2 * self._interval)
+        _release_memory()
+
+
+def _by_key(table: pa.Table) -> pa.Table:
+    """Rows sorted by (point, replication), keeping their order within a run."""
+    import pyarrow as pa
+
+    points = table.column("point").to_numpy()
+    reps = table.column("replication").to_numpy()
+    order = np.lexsort((np.arange(table.num_rows), reps, points))
+    return table.take(pa.array(order))
+
+
+#: Rows per row group of shards and consolidated tables: small groups let consolidation read a
+#: point range without reading whole files.
+ROW_GROUP_ROWS = 8192
 
 
 def _write_table(target: Path, table: pa.Table) -> None:
@@ -592,7 +609,7 @@ def _write_table(target: Path, table: pa.Table) -> None:
     from sim.store import atomic_path
 
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
 @dataclass
@@ -686,7 +703,8 @@ def scan_folder(
         updates: list[tuple[np.ndarray, np.ndarray]] = []
         try:
             handle = pq.ParquetFile(group["runs"])
-            for batch in handle.iter_batches(columns=["point", "replication", "status"]):
+            columns = ["point", "replication", "status"]
+            for batch in handle.iter_batches(columns=columns, use_threads=False):
                 points = batch.column(0).to_numpy().astype(np.int64)
                 reps = batch.column(1).to_numpy().astype(np.int64)
                 ok = np.asarray(batch.column(2).to_pylist(), dtype=object) == "ok"
@@ -715,6 +733,7 @@ def scan_folder(
         layers.append(
             Layer(number, group["runs"], group.get("events"), group.get("timeseries"), first, last)
         )
+    _release_memory()
     return StoredState(layers, status, next_number, notes)
 
 
@@ -732,11 +751,33 @@ class Consolidated:
 
 
 def _read_layer(path: Path, first: int, stop: int, number: int) -> pa.Table:
+    """Rows of points ``first .. stop - 1`` of a stored table, tagged with the layer number.
+
+    Only row groups whose statistics overlap the range are read, on the calling thread: the
+    dataset API's thread pools keep far more memory than the rows need.
+    """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, filters=[("point", ">=", first), ("point", "<", stop)])
+    handle = pq.ParquetFile(path)
+    column = handle.schema_arrow.get_field_index("point")
+    groups = []
+    for i in range(handle.metadata.num_row_groups):
+        stats = handle.metadata.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max or (stats.min < stop and stats.max >= first):
+            groups.append(i)
+    table = handle.read_row_groups(groups, use_threads=False)
+    points = table.column("point")
+    table = table.filter(pc.and_(pc.greater_equal(points, first), pc.less(points, stop)))
     return table.append_column("_layer", pa.array(np.full(table.num_rows, number, np.int64)))
+
+
+def _release_memory() -> None:
+    """Hand memory Arrow no longer uses back to the system, so the parent's RSS stays flat."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def consolidate(
@@ -746,7 +787,7 @@ def consolidate(
     replications: int,
     *,
     timeseries: bool = False,
-    batch_runs: int = 4096,
+    batch_runs: int = 1024,
 ) -> Consolidated:
     """Merge stored layers into runs.parquet, events.parquet (and timeseries.parquet).
 
@@ -826,6 +867,8 @@ def consolidate(
                         overlap, "timeseries", first, stop, replications, winner_layer, ts_schema
                     )
                 )
+            del table, winners
+            _release_memory()
         runs_out.close()
         events_out.close()
         if ts_out is not None:

@@ -400,16 +400,9 @@ def _line_plots(
 ) -> list[str]:
     x_raw = _factor_values(design, label)
     x, numeric = _numeric_axis(x_raw)
-    positions = x if numeric else np.arange(len(x_raw))
-    order = np.argsort(
-        np.asarray(
-            [v.toordinal() if isinstance(v, dt.date) else v for v in positions]
-            if numeric
-            else positions,
-            dtype=float,
-        )
-    )
-    xs = [positions[i] for i in order]
+    # points in the order of the factor's values (dates by day; text in design order)
+    order = np.array(sorted(range(len(x_raw)), key=lambda i: _sort_key(x_raw[i])))
+    xs = [x[i] for i in order] if numeric else list(range(len(x_raw)))
     written = []
     for j, outcome in enumerate(outcomes):
         rows = mean_table(summary, outcome)

@@ -14,8 +14,8 @@ import pytest
 from matplotlib import image as mpimg
 
 from sim.cli import main
-from sim.loader import load_scenario
 from sim.compare import compare
+from sim.loader import load_scenario
 from sim.report import build_report, summary_table
 from sim.runner import FAIL_ENV, run_scenario
 from sim.store import INCOMPLETE, StoreError

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from scipy import stats
 
+from sim.cli import main
 from sim.store import StoreError
 from sim.sweep import run_sweep
 from sim.sweep_report import build_sweep_report, wilson
@@ -111,6 +112,10 @@ thresholds: [3]
     build_sweep_report(folder, svg=True)
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "point_summary.parquet"), before)
     assert (folder / "plots" / "heatmap_p_cascade_ge_3.svg").is_file()
+    for path in (folder / "plots").iterdir():
+        path.unlink()
+    assert main(["report", str(folder)]) == 0  # `treatysim report` hands sweep folders over
+    assert (folder / "plots" / "heatmap_mean_cascade_size.png").is_file()
     (folder / "INCOMPLETE").write_text("interrupted\n")
     with pytest.raises(StoreError, match="incomplete"):
         build_sweep_report(folder)

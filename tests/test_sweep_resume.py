@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.cli import main
+from sim.shards import SHARDS, ShardWriter
 from sim.sweep import (
-    SHARDS,
-    ShardWriter,
     _folder_lock,
     _jobs,
     _open_folder,

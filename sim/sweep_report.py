@@ -49,22 +49,14 @@ CMAP = "cividis"
 def wilson(
     k: ArrayLike, n: ArrayLike, confidence: float = CONFIDENCE
 ) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Wilson score interval of k successes in n trials (NaN where n = 0)."""
-    from scipy.stats import norm
+    """Wilson score interval of k successes in n trials, as arrays (NaN where n = 0).
 
-    k_arr = np.asarray(k, dtype=float)
-    n_arr = np.asarray(n, dtype=float)
-    z = float(norm.ppf(0.5 + confidence / 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k_arr / n_arr
-        denom = 1 + z * z / n_arr
-        centre = (p + z * z / (2 * n_arr)) / denom
-        half = z * np.sqrt(p * (1 - p) / n_arr + z * z / (4 * n_arr * n_arr)) / denom
-    ok = n_arr > 0
-    return (
-        np.where(ok, np.clip(centre - half, 0, 1), np.nan),
-        np.where(ok, np.clip(centre + half, 0, 1), np.nan),
-    )
+    The same interval as the run reports (:func:`sim.stats.wilson_interval`).
+    """
+    from sim.stats import wilson_interval
+
+    lower, upper = wilson_interval(k, n, confidence)
+    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
 
 
 def t_interval(

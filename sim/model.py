@@ -20,10 +20,10 @@ from sim.calendar import add_months
 from sim.events import HANDLERS, EventHandler, Window
 from sim.pipeline import (
     ANNOUNCED,
+    CODE,
     NOT_PARTY,
     NOTIFIED,
     PARTY,
-    RETRACTABLE,
     STAGES,
     WITHDRAWN,
     StepDraws,
@@ -419,13 +419,9 @@ class TreatyModel(mesa.Model):
     # summaries for the demo and tests
 
     def count_reached(self, treaty: str, stage: str) -> int:
-        """States that have reached a pipeline stage (or gone past it) in a treaty."""
-        from sim.pipeline import CODE
-
-        j = self.world.treaties.index(treaty)
+        """States in a stage now; from announced on, also those gone further down the pipeline."""
+        column = self.stage[:, self.world.treaties.index(treaty)]
         target = CODE[stage]
-        column = self.stage[:, j]
-        if target in RETRACTABLE or target in (WITHDRAWN,):
-            ahead = (column >= target) & (column <= WITHDRAWN)
-            return int(ahead.sum())
+        if ANNOUNCED <= target <= WITHDRAWN:
+            return int(((column >= target) & (column <= WITHDRAWN)).sum())
         return int((column == target).sum())

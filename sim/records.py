@@ -85,9 +85,7 @@ def outcomes(world: World, output: Output) -> dict[str, object]:
     return row
 
 
-def runs_table(
-    world: World, outputs: Sequence[Output], extra: dict[str, object] | None = None
-) -> pd.DataFrame:
+def runs_table(world: World, outputs: Sequence[Output]) -> pd.DataFrame:
     """One row per replication: ids, seed, status, error, seconds and outcomes."""
     rows = []
     for out in outputs:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -739,11 +739,6 @@ class Scenario(Frozen):
     events: list[Event] = Field(default_factory=list, description="Dated events.")
     observed: Observed = Field(default_factory=Observed)
     run: RunSettings = Field(default_factory=RunSettings)
-
-    @field_validator("treaties")
-    @classmethod
-    def _treaty_ids(cls, value: dict[str, Treaty]) -> dict[str, Treaty]:
-        return value
 
     @property
     def primary_treaty(self) -> str:

@@ -6,7 +6,6 @@ and shared by every replication (and pickled once per worker), so building a mod
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -417,8 +416,3 @@ def _observed(scenario: Scenario, base_dir: Path | None) -> tuple[dict[str, str]
         for r in scenario.observed.records
     )
     return tuple(r for r in rows if r["treaty"] in scenario.treaties)
-
-
-def date_ordinal(date: dt.date) -> int:
-    """Proleptic Gregorian ordinal of a date (the model stores dates as ordinals)."""
-    return date.toordinal()

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeseries", choices=["full", "counts", "none"], help="recording mode")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary table")
     p.add_argument("--svg", action="store_true", help="also write SVG plots")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write the tables and manifest only; `treatysim report DIR` draws the rest later",
+    )
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP")
@@ -185,15 +190,19 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             quiet=args.quiet,
             command=["treatysim", *argv],
             svg=args.svg,
+            report=not args.no_report,
         )
     except StoreError as exc:
         print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    if not args.quiet:
-        from sim.report import summary_table
+    if args.no_report:
+        print(f"tables: {summary.folder}")
+    else:
+        if not args.quiet:
+            from sim.report import summary_table
 
-        print(summary_table(summary.folder))
-    print(f"report: {summary.folder / 'summary.md'}")
+            print(summary_table(summary.folder))
+        print(f"report: {summary.folder / 'summary.md'}")
     if summary.failed:
         print(f"{summary.failed} of {summary.replications} replications failed", file=sys.stderr)
         return EXIT_FAILURE

@@ -3,7 +3,7 @@
 A rule turns the model's state arrays into two boolean arrays of shape ``(..., states, treaties)``:
 who wants to exit, and who (having started an exit) would now retract. The pipeline that follows a
 decision (parliament, deposit, notice) is the same for every rule and lives in
-:mod:`sim.pipeline`. Rules are registered by name and chosen in a scenario with
+:mod:`treatysim.model.pipeline`. Rules are registered by name and chosen in a scenario with
 ``parameters.rule``. Every array may carry leading batch axes (replications), so one rule call can
 decide for a whole batch of replications at once.
 

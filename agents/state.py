@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from sim.model import TreatyModel
+    from treatysim.model.treaty_model import TreatyModel
 
 
 class StateAgent(mesa.Agent):

@@ -26,9 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.loader import load_scenario  # noqa: E402
-from sim.model import TreatyModel  # noqa: E402
-from sim.world import World, build_world  # noqa: E402
+from treatysim.model.treaty_model import TreatyModel  # noqa: E402
+from treatysim.model.world import World, build_world  # noqa: E402
+from treatysim.scenario.load import load_scenario  # noqa: E402
 
 
 class MeanAgent(mesa.Agent):
@@ -86,7 +86,7 @@ def time_help(repeats: int) -> float:
     for _ in range(repeats):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "sim", "--help"], check=True, capture_output=True, cwd=ROOT
+            [sys.executable, "-m", "treatysim", "--help"], check=True, capture_output=True, cwd=ROOT
         )
         times.append(time.perf_counter() - start)
     return statistics.median(times)

@@ -56,7 +56,7 @@ timeseries: none
 
 def child(mode: str, runs: int) -> None:
     """One measurement: run the sweep and print seconds, runs and the peak RSS as JSON."""
-    from sim.sweep import run_sweep
+    from treatysim.run.sweep import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.yaml"

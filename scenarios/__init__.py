@@ -1,1 +1,1 @@
-"""Bundled scenario files (installed as the package ``sim.scenarios``)."""
+"""Bundled scenario files (installed as the package ``treatysim.scenarios``)."""

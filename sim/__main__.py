@@ -1,8 +1,8 @@
-"""``python -m sim``: the treatysim command line."""
+"""``python -m treatysim``: the treatysim command line."""
 
 import sys
 
-from sim.cli import main
+from treatysim.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

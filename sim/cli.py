@@ -1,4 +1,4 @@
-"""The ``treatysim`` command line (also ``python -m sim``).
+"""The ``treatysim`` command line (also ``python -m treatysim``).
 
 Exit codes: 0 success, 1 runtime failure, 2 bad input. Heavy modules are imported inside the
 commands, so ``treatysim --help`` starts quickly.
@@ -101,7 +101,7 @@ def bundled_or_path(name: str) -> Path:
         return path
     from importlib import resources
 
-    root = Path(str(resources.files("sim.scenarios")))
+    root = Path(str(resources.files("treatysim.scenarios")))
     for candidate in (root / name, root / f"{name}.yaml"):
         if candidate.is_file():
             return candidate
@@ -113,14 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from sim import __version__
+        from treatysim import __version__
 
         print(f"treatysim {__version__}")
         return EXIT_OK
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    from sim.errors import ValidationError
+    from treatysim.scenario.errors import ValidationError
 
     handler = {
         "validate": _validate,
@@ -143,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.errors import ValidationError
-    from sim.validate import validate_file
+    from treatysim.scenario.errors import ValidationError
+    from treatysim.scenario.validate import validate_file
 
     status = EXIT_OK
     for file in args.files:
@@ -161,16 +161,16 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
 def _schema(args: argparse.Namespace, argv: list[str]) -> int:
     import json
 
-    from sim.validate import json_schema
+    from treatysim.scenario.validate import json_schema
 
     print(json.dumps(json_schema(args.kind), indent=2))
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.loader import load_scenario
-    from sim.runner import apply_overrides, run_scenario
-    from sim.store import StoreError
+    from treatysim.results.store import StoreError
+    from treatysim.run.runner import apply_overrides, run_scenario
+    from treatysim.scenario.load import load_scenario
 
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     if args.replications is not None and args.replications < 1:
@@ -199,7 +199,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"tables: {summary.folder}")
     else:
         if not args.quiet:
-            from sim.report import summary_table
+            from treatysim.report.run_report import summary_table
 
             print(summary_table(summary.folder))
         print(f"report: {summary.folder / 'summary.md'}")
@@ -210,15 +210,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.sweep import sweep_command
+    from treatysim.run.sweep import sweep_command
 
     args.sweep = str(bundled_or_path(args.sweep))
     return sweep_command(args, ["treatysim", *argv])
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.report import build_report
-    from sim.store import StoreError
+    from treatysim.report.run_report import build_report
+    from treatysim.results.store import StoreError
 
     try:
         build_report(args.folder, svg=args.svg)
@@ -230,8 +230,8 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.compare import compare
-    from sim.store import StoreError
+    from treatysim.report.compare import compare
+    from treatysim.results.store import StoreError
 
     try:
         folder = compare(args.a, args.b, args.out)
@@ -243,7 +243,7 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _demo(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.demo import serve
+    from treatysim.demo.server import serve
 
     return serve(port=args.port, scenario=args.scenario, open_browser=not args.no_browser)
 

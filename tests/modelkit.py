@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.loader import load_scenario, load_scenario_text
-from sim.model import TreatyModel
-from sim.pipeline import STAGES
-from sim.world import World, build_world
+from treatysim.model.pipeline import STAGES
+from treatysim.model.treaty_model import TreatyModel
+from treatysim.model.world import World, build_world
+from treatysim.scenario.load import load_scenario, load_scenario_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

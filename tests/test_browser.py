@@ -1,9 +1,9 @@
 """Acceptance test of ``treatysim demo`` in a real browser (Playwright driving Debian's Chromium).
 
-The server runs as a user would start it (``python -m sim demo --port P --no-browser --scenario
+The server runs as a user would start it (``python -m treatysim demo --port P --no-browser --scenario
 baltic_simple.yaml``); the test moves the ceasefire slider, presses Reset, steps the model with
 Step and with Play/Pause, and checks that the page shows what the same model, built in this
-process through :class:`sim.demo.DemoModel`, reports after the same number of steps. It ends the
+process through :class:`treatysim.demo.server.DemoModel`, reports after the same number of steps. It ends the
 server with Ctrl-C (SIGINT), which must exit 0, and leaves a screenshot in test-artifacts/.
 """
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sim.demo import DemoModel, free_port
+from treatysim.demo.server import DemoModel, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -45,7 +45,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 START_TIMEOUT = 60.0
-BALTIC = Path(str(importlib.resources.files("sim.scenarios"))) / "teaching" / "baltic_simple.yaml"
+BALTIC = (
+    Path(str(importlib.resources.files("treatysim.scenarios"))) / "teaching" / "baltic_simple.yaml"
+)
 
 
 @dataclass
@@ -70,7 +72,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             [
                 sys.executable,
                 "-m",
-                "sim",
+                "treatysim",
                 "demo",
                 "--port",
                 str(port),

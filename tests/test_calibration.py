@@ -13,11 +13,11 @@ from functools import cache
 
 import numpy as np
 
-from sim.loader import load_scenario
-from sim.model import TreatyModel
-from sim.pipeline import ANNOUNCED, NOTIFIED, WITHDRAWN
-from sim.runner import replication_seed
-from sim.world import World, build_world
+from treatysim.model.pipeline import ANNOUNCED, NOTIFIED, WITHDRAWN
+from treatysim.model.treaty_model import TreatyModel
+from treatysim.model.world import World, build_world
+from treatysim.run.runner import replication_seed
+from treatysim.scenario.load import load_scenario
 
 from modelkit import SCENARIOS
 

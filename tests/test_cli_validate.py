@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from sim.cli import main
-from sim.loader import is_sweep_document
-from sim.yamlio import load_yaml_file
+from treatysim.cli import main
+from treatysim.scenario.load import is_sweep_document
+from treatysim.scenario.yamlio import load_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -72,7 +72,7 @@ def test_validate_each_bundled_scenario(path: Path, capsys: pytest.CaptureFixtur
 def test_validate_console_script() -> None:
     """The installed ``treatysim`` entry point, in a fresh process, from the repository root."""
     script = Path(sys.executable).parent / "treatysim"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "sim"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "treatysim"]
     files = [str(p.relative_to(ROOT)) for p in BUNDLED]
     result = subprocess.run(
         [*command, "validate", *files], cwd=ROOT, capture_output=True, text=True, timeout=120

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import demo
-from sim.demo import (
+from treatysim.demo import server as demo
+from treatysim.demo.server import (
     DemoModel,
     bundled_scenarios,
     layout_of,
@@ -18,10 +18,10 @@ from sim.demo import (
     scenario_defaults,
     scenario_key,
 )
-from sim.errors import ValidationError
-from sim.loader import load_scenario
-from sim.runner import Task, apply_overrides, replication_seed, run_one
-from sim.world import build_world
+from treatysim.model.world import build_world
+from treatysim.run.runner import Task, apply_overrides, replication_seed, run_one
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.load import load_scenario
 
 BALTIC = "teaching/baltic_simple"
 
@@ -47,7 +47,7 @@ def test_dropdown_lists_teaching_and_ceasefire_scenarios_only():
 
 @pytest.mark.parametrize("key", list(bundled_scenarios()))
 def test_every_dropdown_scenario_builds_steps_and_draws(key):
-    from sim.demo_figures import cascade_figure, decision_figure, map_figure
+    from treatysim.demo.figures import cascade_figure, decision_figure, map_figure
 
     model = DemoModel(scenario_name=key)
     assert model.steps == 0
@@ -159,7 +159,7 @@ def test_a_scenario_without_a_ceasefire_disables_the_slider():
     import solara
     from solara.components.slider import DateSliderWidget
 
-    from sim.demo_app import Controls
+    from treatysim.demo.app import Controls
 
     riot = DemoModel(scenario_name="teaching/granovetter_riot", ceasefire="2025-03-01")
     assert not riot.has_ceasefire
@@ -179,7 +179,7 @@ def test_moving_the_slider_on_the_page_gives_the_reset_a_new_ceasefire():
     import solara
     from solara.components.slider import DateSliderWidget
 
-    from sim.demo_app import Controls
+    from treatysim.demo.app import Controls
 
     model = DemoModel()
     sent: list[dict] = []
@@ -196,7 +196,7 @@ def test_choosing_another_scenario_resets_the_controls_to_its_own():
     import ipyvuetify as v
     import solara
 
-    from sim.demo_app import Controls
+    from treatysim.demo.app import Controls
 
     model = DemoModel(sensitivity=4.0)
     sent: list[dict] = []
@@ -259,7 +259,7 @@ def test_small_networks_get_a_spring_layout(tmp_path):
 
 
 def test_serve_without_solara_prints_one_line_and_exits_2(monkeypatch, capsys):
-    from sim.cli import main
+    from treatysim.cli import main
 
     monkeypatch.setattr(demo, "_viz_missing", lambda: "solara")
     assert main(["demo", "--no-browser"]) == 2
@@ -298,7 +298,7 @@ def test_importing_the_demo_does_not_import_solara():
     import subprocess
     import sys
 
-    code = "import sys, sim.cli, sim.demo; print('solara' in sys.modules)"
+    code = "import sys, treatysim.cli, treatysim.demo.server; print('solara' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -307,7 +307,7 @@ def test_the_page_module_renders():
     import ipyvuetify as v
     import solara
 
-    from sim.demo_app import START, Page, Status
+    from treatysim.demo.app import START, Page, Status
 
     assert START == BALTIC
     solara.render(Page(), handle_error=False)
@@ -323,4 +323,4 @@ def test_app_module_path_is_importable_by_name():
     import importlib.util
 
     assert importlib.util.find_spec(demo.APP_MODULE) is not None
-    assert Path(importlib.util.find_spec(demo.APP_MODULE).origin).name == "demo_app.py"
+    assert Path(importlib.util.find_spec(demo.APP_MODULE).origin).name == "app.py"

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim import designs
-from sim.designs import DesignError
-from sim.errors import ValidationError
-from sim.sweep_schema import Sweep
-from sim.validate import load_sweep
+from treatysim.scenario import designs
+from treatysim.scenario.designs import DesignError
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.sweep import Sweep
+from treatysim.scenario.validate import load_sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

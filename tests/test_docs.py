@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.doc import END, START, parameter_rows, parameter_table
+from treatysim.scenario.doc import END, START, parameter_rows, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_odd_parameter_table_matches_the_schema() -> None:
     text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
     committed = text.split(START, 1)[1].split(END, 1)[0].strip()
-    assert committed == parameter_table().strip(), "run `python -m sim.doc` to regenerate"
+    assert committed == parameter_table().strip(), (
+        "run `python -m treatysim.scenario.doc` to regenerate"
+    )
 
 
 def test_every_parameter_has_default_unit_range_and_source() -> None:
@@ -33,8 +35,8 @@ def readme_block(marker: str) -> str:
 
 
 def test_readme_example_scenario_is_valid_and_runs(tmp_path: Path) -> None:
-    from sim.loader import load_scenario
-    from sim.runner import run_scenario
+    from treatysim.run.runner import run_scenario
+    from treatysim.scenario.load import load_scenario
 
     path = tmp_path / "example.yaml"
     path.write_text(readme_block("example"), encoding="utf-8")

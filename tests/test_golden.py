@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from treatysim.cli import main
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ("ottawa_2025", "teaching/baltic_simple")

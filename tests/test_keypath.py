@@ -1,4 +1,4 @@
-"""Unit tests of sim.keypath: the key paths of ``--set`` and of sweep factors."""
+"""Unit tests of treatysim.scenario.keypath: the key paths of ``--set`` and of sweep factors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sim.keypath import KeyPathError, get_path, parse, parse_assignment, set_path
+from treatysim.scenario.keypath import KeyPathError, get_path, parse, parse_assignment, set_path
 
 DOC: dict[str, Any] = {
     "parameters": {"threat": {"sensitivity": 3.0, "noise": 0.1}, "rule": "threat_commitment"},

@@ -26,12 +26,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.errors import Problem, ValidationError
-from sim.loader import Loaded, load_scenario, load_scenario_text
-from sim.scenario import Scenario
-from sim.validate import load_sweep, validate_file
-from sim.yamlio import dump_yaml, load_yaml_file
+from treatysim.cli import main
+from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.load import Loaded, load_scenario, load_scenario_text
+from treatysim.scenario.schema import Scenario
+from treatysim.scenario.validate import load_sweep, validate_file
+from treatysim.scenario.yamlio import dump_yaml, load_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUNDING = ROOT / "scenarios" / "ottawa_2025.yaml"

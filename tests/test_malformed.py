@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.errors import Problem, ValidationError
-from sim.loader import load_scenario
-from sim.validate import load_sweep, validate_file
-from sim.yamlio import MAX_FILE_BYTES
+from treatysim.cli import main
+from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.load import load_scenario
+from treatysim.scenario.validate import load_sweep, validate_file
+from treatysim.scenario.yamlio import MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parent / "data"
 MALFORMED = DATA / "malformed"

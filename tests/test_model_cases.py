@@ -14,9 +14,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.calendar import add_months
-from sim.loader import load_scenario, load_scenario_text
-from sim.world import build_world
+from treatysim.model.calendar import add_months
+from treatysim.model.world import build_world
+from treatysim.scenario.load import load_scenario, load_scenario_text
 
 from modelkit import SCENARIOS, first, hand_text, hand_world, run, scenario_world
 
@@ -217,7 +217,7 @@ def test_two_treaties_and_spillover_from_one_exit_to_the_other() -> None:
     the Ottawa Convention by the spillover, so with spillover it announces its Ottawa exit
     earlier than without in many runs and later in none (same seeds: a paired comparison; in
     the other runs the February 2025 shift triggers both at the same step)."""
-    from sim.runner import apply_overrides
+    from treatysim.run.runner import apply_overrides
 
     def ottawa_announcements(sets: list[str]) -> tuple[int, list[int]]:
         loaded = apply_overrides(load_scenario(SCENARIOS / "ccm_lithuania.yaml"), sets)

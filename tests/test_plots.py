@@ -9,9 +9,9 @@ import pytest
 from matplotlib import image as mpimg
 from PIL import Image
 
-from sim import plots
-from sim.loader import load_scenario
-from sim.runner import run_scenario
+from treatysim.plots import run as plots
+from treatysim.run.runner import run_scenario
+from treatysim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Minimum pixel sizes (width, height): each figure's inches × 150 dpi, with some slack.

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.population import draw_thresholds, fixed_thresholds, generate_graph
-from sim.scenario import SyntheticNetwork, Thresholds
+from treatysim.model.population import draw_thresholds, fixed_thresholds, generate_graph
+from treatysim.scenario.schema import SyntheticNetwork, Thresholds
 
 
 def degrees(adjacency: np.ndarray) -> np.ndarray:

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from matplotlib import image as mpimg
 
-from sim.cli import main
-from sim.compare import compare
-from sim.loader import load_scenario
-from sim.report import build_report, summary_table
-from sim.runner import FAIL_ENV, run_scenario
-from sim.store import INCOMPLETE, StoreError
+from treatysim.cli import main
+from treatysim.report.compare import compare
+from treatysim.report.run_report import build_report, summary_table
+from treatysim.results.store import INCOMPLETE, StoreError
+from treatysim.run.runner import FAIL_ENV, run_scenario
+from treatysim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {
@@ -101,11 +101,11 @@ def test_cli_report_rejects_folders_that_are_not_complete_runs(tmp_path: Path) -
 
 def test_sweep_folder_is_delegated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    fake = types.ModuleType("sim.sweep_report")
+    fake = types.ModuleType("treatysim.report.sweep_report")
     fake.build_sweep_report = lambda folder, svg=False, *, require_complete=True: calls.append(  # type: ignore[attr-defined]
         (folder, svg, require_complete)
     )
-    monkeypatch.setitem(sys.modules, "sim.sweep_report", fake)
+    monkeypatch.setitem(sys.modules, "treatysim.report.sweep_report", fake)
     (tmp_path / "manifest.json").write_text('{"kind": "sweep"}', encoding="utf-8")
     build_report(tmp_path, svg=True)
     build_report(tmp_path, require_complete=False)

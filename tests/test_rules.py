@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.rules import RULES, DecisionInputs, DecisionRule, make_rule
-from sim.loader import load_scenario
-from sim.pipeline import CODE
-from sim.runner import apply_overrides
-from sim.scenario import PIPELINE_STAGES
-from sim.world import World, build_world
+from treatysim.agents.rules import RULES, DecisionInputs, DecisionRule, make_rule
+from treatysim.model.pipeline import CODE
+from treatysim.model.world import World, build_world
+from treatysim.run.runner import apply_overrides
+from treatysim.scenario.load import load_scenario
+from treatysim.scenario.schema import PIPELINE_STAGES
 
 from modelkit import SCENARIOS, run
 

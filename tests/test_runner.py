@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.errors import ValidationError
-from sim.loader import load_scenario
-from sim.runner import FAIL_ENV, apply_overrides, replication_seed, run_scenario
-from sim.store import INCOMPLETE, StoreError, load_run
+from treatysim.cli import main
+from treatysim.results.store import INCOMPLETE, StoreError, load_run
+from treatysim.run.runner import FAIL_ENV, apply_overrides, replication_seed, run_scenario
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.load import load_scenario
 
 from modelkit import ROOT, SCENARIOS
 
@@ -165,7 +165,7 @@ def test_a_killed_run_leaves_a_folder_marked_incomplete(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sim",
+            "treatysim",
             "run",
             str(FOUNDING),
             "-n",
@@ -195,7 +195,7 @@ def test_bundled_scenarios_run_by_name_from_anywhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a plain pip install there is no scenarios/ folder at hand: names find the bundled
-    copies (package data of sim.scenarios)."""
+    copies (package data of treatysim.scenarios)."""
     monkeypatch.chdir(tmp_path)
     code = main(["run", "teaching/granovetter_riot", "--out", "riot", "--quiet"])
     assert code == 0

@@ -1,9 +1,9 @@
 """Sensitivity indices against functions whose answers are known analytically.
 
 The functions stand in for the model's averaged outcome and go through the same machinery as a
-sweep: the design from :func:`sim.designs.generate`, a runs table with replications per point,
-:func:`sim.sweep_report.point_summary` (means over replications) and
-:func:`sim.sweep_report.sweep_sensitivity`.
+sweep: the design from :func:`treatysim.scenario.designs.generate`, a runs table with replications per point,
+:func:`treatysim.report.sweep_report.point_summary` (means over replications) and
+:func:`treatysim.report.sweep_report.sweep_sensitivity`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim import designs, sensitivity
-from sim.sweep_report import point_summary, sweep_sensitivity
-from sim.sweep_schema import Sweep
+from treatysim.analysis import sensitivity
+from treatysim.report.sweep_report import point_summary, sweep_sensitivity
+from treatysim.scenario import designs
+from treatysim.scenario.sweep import Sweep
 
 #: Ishigami (a = 7, b = 0.1) on [-π, π]³: analytic first-order and total Sobol' indices.
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]

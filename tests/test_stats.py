@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim import stats
-from sim.report import Layout, render_markdown, summarize
+from treatysim.analysis import stats
+from treatysim.report.run_report import Layout, render_markdown, summarize
 
 Z95 = 1.959963984540054  # norm.ppf(0.975), written out so the test does not share the code path
 

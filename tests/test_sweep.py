@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.errors import ValidationError
-from sim.runner import FAIL_ENV
-from sim.sweep import prepare, run_sweep
+from treatysim.cli import main
+from treatysim.run.runner import FAIL_ENV
+from treatysim.run.sweep import prepare, run_sweep
+from treatysim.scenario.errors import ValidationError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 #: Columns that measure time, not results.
@@ -93,7 +93,7 @@ def test_results_do_not_depend_on_executor_workers_or_chunks(tmp_path: Path) -> 
 
 def test_runs_table_has_sorted_keys_seeds_and_ids(tmp_path: Path) -> None:
     """runs.parquet: sorted by (point, replication), the documented seed and id of each run."""
-    from sim.runner import replication_seed, run_id
+    from treatysim.run.runner import replication_seed, run_id
 
     sweep = write_sweep(tmp_path)
     summary = run_sweep(sweep, out=tmp_path / "out", workers=1, report=False)

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from scipy import stats
 
-from sim.cli import main
-from sim.store import StoreError
-from sim.sweep import run_sweep
-from sim.sweep_report import build_sweep_report, wilson
+from treatysim.cli import main
+from treatysim.report.sweep_report import build_sweep_report, wilson
+from treatysim.results.store import StoreError
+from treatysim.run.sweep import run_sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.cli import main
-from sim.shards import SHARDS, ShardWriter
-from sim.sweep import (
+from treatysim.cli import main
+from treatysim.results.shards import SHARDS, ShardWriter
+from treatysim.run.sweep import (
     _folder_lock,
     _jobs,
     _open_folder,
@@ -97,7 +97,18 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("TREATYSIM_FAIL_RUNS", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "sweep", str(sweep), "--out", str(out), "-w", "2", "-q"],
+        [
+            sys.executable,
+            "-m",
+            "treatysim",
+            "sweep",
+            str(sweep),
+            "--out",
+            str(out),
+            "-w",
+            "2",
+            "-q",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -17,11 +17,11 @@ import pytest
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
-from sim.loader import load_scenario
-from sim.model import TreatyModel
-from sim.pipeline import ANNOUNCED
-from sim.runner import apply_overrides, replication_seed
-from sim.world import build_world
+from treatysim.model.pipeline import ANNOUNCED
+from treatysim.model.treaty_model import TreatyModel
+from treatysim.model.world import build_world
+from treatysim.run.runner import apply_overrides, replication_seed
+from treatysim.scenario.load import load_scenario
 
 from modelkit import SCENARIOS
 

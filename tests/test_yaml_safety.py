@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from sim.cli import main
-from sim.errors import ValidationError
-from sim.loader import load_scenario, load_scenario_text
-from sim.yamlio import MAX_NODES, load_yaml_text
+from treatysim.cli import main
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.load import load_scenario, load_scenario_text
+from treatysim.scenario.yamlio import MAX_NODES, load_yaml_text
 
 DATA = Path(__file__).resolve().parent / "data"
 VALID = DATA / "valid" / "minimal.yaml"

@@ -4,7 +4,7 @@
 
 The commands are read from the tutorial's fenced ``bash`` blocks and run as written, in a
 working folder (a temporary one unless ``--work`` is given) where ``scenarios/`` points at the
-bundled scenarios; ``treatysim`` is run as ``python -m sim`` with this interpreter. The
+bundled scenarios; ``treatysim`` is run as ``python -m treatysim`` with this interpreter. The
 ``treatysim demo`` command is not run (it serves a page until interrupted; the browser test
 covers it). The figures are written next to this script, and :data:`QUOTES` lists, for every
 number the tutorial quotes, the sentence that must hold it: ``tests/test_tutorial.py`` runs the
@@ -98,7 +98,7 @@ def argv(command: str) -> list[str]:
     words = shlex.split(command)
     if words[0] != "treatysim":
         raise ValueError(f"the tutorial should only run treatysim, not: {command}")
-    return [sys.executable, "-m", "sim", *words[1:]]
+    return [sys.executable, "-m", "treatysim", *words[1:]]
 
 
 def prepare(work: Path) -> None:
@@ -106,7 +106,7 @@ def prepare(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     link = work / "scenarios"
     if not link.exists():
-        link.symlink_to(Path(str(importlib.resources.files("sim.scenarios"))))
+        link.symlink_to(Path(str(importlib.resources.files("treatysim.scenarios"))))
 
 
 @dataclass
@@ -256,7 +256,7 @@ def draw(work: Path, out: Path) -> list[Path]:
     import pandas as pd
     from scipy.stats import norm
 
-    from sim.plots import OKABE_ITO
+    from treatysim.plots.run import OKABE_ITO
 
     res = work / "results"
     out.mkdir(parents=True, exist_ok=True)

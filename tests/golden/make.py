@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from test_golden import CASES, GOLDEN, golden_tables  # noqa: E402
+from test_golden import CASES, GOLDEN, golden_tables
 
 
 def main() -> None:

@@ -1,0 +1,543 @@
+"""Statistics over a run's replications: intervals, stage reach and timing, cascades, order.
+
+Every function here is pure: it takes DataFrames or arrays and returns numbers, arrays or plain
+dicts, so :mod:`treatysim.report.run_report` (which reads folders and writes files) and the tests can call them
+directly. :func:`treatysim.report.run_report.summarize` assembles them into ``summary.json``.
+
+Conventions, stated once (``summary.md`` repeats them):
+
+- Only replications with status ``ok`` count; ``n`` is their number.
+- Dates are handled as *day numbers* (days since 1970-01-01, numpy's ``datetime64[D]``).
+- A state *reached* stage X by date d when it has an event of stage X dated on or before d.
+- A state's *stage at date t* is its last event dated on or before t (the table's row order breaks
+  ties on one date); before its first event it is ``party`` if it was a party at the start, else
+  ``not_party``.
+- Quantiles of dates and counts are numpy's linear interpolation; a quantile of dates is rounded
+  to the nearest day (halves up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from treatysim.scenario.schema import STAGES
+
+#: Stages whose reach (by the end and by report dates) is reported, in pipeline order.
+REACH_STAGES = (
+    "deliberating", "announced", "approved", "notified", "withdrawn", "suspended", "retracted",
+)  # fmt: skip
+#: Cumulative model-level curves.
+CURVE_STAGES = ("announced", "notified", "withdrawn")
+#: Stages a state can occupy at a date (``not_party``: never a party to the treaty).
+OCCUPANCY_STAGES = ("not_party", *STAGES)
+#: Quantile bands of curves across runs.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+EPOCH = dt.date(1970, 1, 1)
+
+FloatArray = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------------------------
+# dates
+
+
+def to_day(date: dt.date) -> int:
+    """Day number of a date (days since 1970-01-01)."""
+    return (date - EPOCH).days
+
+
+def from_day(day: float) -> dt.date:
+    """The date of a (possibly fractional) day number, rounded to the nearest day, halves up."""
+    return EPOCH + dt.timedelta(days=int(np.floor(day + 0.5)))
+
+
+def day_array(values: Iterable[Any]) -> NDArray[np.int64]:
+    """Day numbers of dates given as ``datetime.date``, ISO strings or datetime64 values."""
+    series = pd.to_datetime(pd.Series(list(values), dtype=object))
+    return np.asarray(series.to_numpy().astype("datetime64[D]").astype(np.int64))
+
+
+def quantile_dates(days: ArrayLike, qs: Sequence[float] = (0.25, 0.5, 0.75)) -> list[str | None]:
+    """ISO dates of quantiles of day numbers (NaNs ignored); ``None`` for each when none is left."""
+    arr = np.asarray(days, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return [None for _ in qs]
+    return [from_day(float(v)).isoformat() for v in np.quantile(arr, qs)]
+
+
+# --------------------------------------------------------------------------------------------
+# intervals
+
+
+@cache
+def _z(confidence: float) -> float:
+    """The two-sided normal quantile ``norm.ppf(0.5 + confidence / 2)`` (1.96 for 95%)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+def wilson_interval(k: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[Any, Any]:
+    """Wilson score interval for a binomial proportion k/n.
+
+    ``centre ± half`` with ``centre = (p + z²/2n) / (1 + z²/n)`` and
+    ``half = z·sqrt(p(1−p)/n + z²/4n²) / (1 + z²/n)``, where ``z`` is the normal quantile of
+    ``0.5 + confidence/2``. Unlike the Wald interval it stays inside [0, 1] and keeps close to
+    its nominal coverage for small n and for p near 0 or 1.
+
+    Args:
+        k: Successes (scalar or array; non-integers are allowed, e.g. half-counted ties).
+        n: Trials (scalar or array, broadcast against ``k``).
+        confidence: Two-sided confidence level.
+
+    Returns:
+        ``(lower, upper)``: floats for scalar input, arrays otherwise; NaN where ``n == 0``.
+    """
+    k_arr, n_arr = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
+    z = _z(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k_arr / n_arr
+        denom = 1.0 + z * z / n_arr
+        centre = (p + z * z / (2 * n_arr)) / denom
+        half = z * np.sqrt(p * (1 - p) / n_arr + z * z / (4 * n_arr * n_arr)) / denom
+    # exact ends: the bound is 0 at k = 0 and 1 at k = n (rounding would leave 1e-16 off)
+    lower = np.where(k_arr <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    upper = np.where(k_arr >= n_arr, 1.0, np.clip(centre + half, 0.0, 1.0))
+    lower, upper = (np.where(n_arr > 0, b, np.nan) for b in (lower, upper))
+    if lower.ndim == 0:
+        return float(lower), float(upper)
+    return lower, upper
+
+
+def proportion(k: float, n: int, confidence: float = 0.95) -> dict[str, Any]:
+    """A proportion with its Wilson interval: ``{"p", "lo", "hi", "k", "n"}`` (p None if n=0)."""
+    lo, hi = wilson_interval(k, n, confidence)
+    return {
+        "p": k / n if n else None,
+        "lo": None if np.isnan(lo) else lo,
+        "hi": None if np.isnan(hi) else hi,
+        "k": k,
+        "n": n,
+    }
+
+
+def newcombe_difference(
+    k1: float, n1: int, k2: float, n2: int, confidence: float = 0.95
+) -> dict[str, Any]:
+    """Difference ``p2 − p1`` of two independent proportions with Newcombe's hybrid score CI.
+
+    Newcombe (1998), method 10: with Wilson intervals ``(l1, u1)`` and ``(l2, u2)``, the bounds
+    are ``d − sqrt((p2−l2)² + (u1−p1)²)`` and ``d + sqrt((u2−p2)² + (p1−l1)²)``.
+    """
+    if n1 == 0 or n2 == 0:
+        return {"diff": None, "lo": None, "hi": None}
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, confidence)
+    l2, u2 = wilson_interval(k2, n2, confidence)
+    d = p2 - p1
+    return {
+        "diff": d,
+        "lo": d - float(np.hypot(p2 - l2, u1 - p1)),
+        "hi": d + float(np.hypot(u2 - p2, p1 - l1)),
+    }
+
+
+def mean_interval(values: ArrayLike, confidence: float = 0.95) -> dict[str, Any]:
+    """Mean with a Student-t interval ``mean ± t(n−1)·sd/√n`` (NaNs dropped).
+
+    For non-negative data (counts) the lower bound is clipped at 0, the least possible mean.
+
+    Returns ``{"mean", "lo", "hi", "sd", "n"}``; the bounds are None for fewer than two values
+    and equal to the mean when every value is the same.
+    """
+    from scipy.stats import t as student_t
+
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n == 0:
+        return {"mean": None, "lo": None, "hi": None, "sd": None, "n": 0}
+    mean = float(x.mean())
+    if n < 2:
+        return {"mean": mean, "lo": None, "hi": None, "sd": None, "n": n}
+    sd = float(x.std(ddof=1))
+    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
+    lo = max(mean - half, 0.0) if x.min() >= 0 else mean - half
+    return {"mean": mean, "lo": lo, "hi": mean + half, "sd": sd, "n": n}
+
+
+def welch_difference(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> dict[str, Any]:
+    """``mean(b) − mean(a)`` with Welch's t interval (unequal variances, Satterthwaite df)."""
+    from scipy.stats import t as student_t
+
+    xa, xb = (np.asarray(v, dtype=float) for v in (a, b))
+    xa, xb = xa[~np.isnan(xa)], xb[~np.isnan(xb)]
+    if xa.size < 2 or xb.size < 2:
+        return {"diff": None, "lo": None, "hi": None, "df": None, "se": None}
+    diff = float(xb.mean() - xa.mean())
+    va, vb = xa.var(ddof=1) / xa.size, xb.var(ddof=1) / xb.size
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return {"diff": diff, "lo": diff, "hi": diff, "df": None, "se": 0.0}
+    df = float((va + vb) ** 2 / (va**2 / (xa.size - 1) + vb**2 / (xb.size - 1)))
+    half = float(student_t.ppf(0.5 + confidence / 2, df)) * se
+    return {"diff": diff, "lo": diff - half, "hi": diff + half, "df": df, "se": se}
+
+
+# --------------------------------------------------------------------------------------------
+# reach: the first date each run's states reached each stage
+
+
+@dataclass(frozen=True)
+class Reach:
+    """First day number on which each state reached each stage, per run (NaN: never).
+
+    Attributes:
+        run_ids: Runs (ok runs only), the first axis.
+        ids: States, the second axis.
+        days: Shape (runs, states, len(REACH_STAGES)).
+    """
+
+    run_ids: tuple[str, ...]
+    ids: tuple[str, ...]
+    days: FloatArray
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return len(self.run_ids)
+
+    def stage(self, stage: str) -> FloatArray:
+        """Shape (runs, states): the day each state first reached ``stage``."""
+        return self.days[:, :, REACH_STAGES.index(stage)]
+
+    def count(self, stage: str, by_day: float = np.inf) -> NDArray[np.int64]:
+        """Per state: runs in which the state reached ``stage`` on or before ``by_day``."""
+        return np.asarray((self.stage(stage) <= by_day).sum(axis=0), dtype=np.int64)
+
+
+def _treaty_events(events: pd.DataFrame, run_ids: Sequence[str], treaty: str) -> pd.DataFrame:
+    """Events of one treaty in the given runs, stably sorted by run and date, with day numbers."""
+    ev = events[(events["treaty"] == treaty) & events["run_id"].isin(list(run_ids))].copy()
+    ev["day"] = day_array(ev["date"]) if len(ev) else np.zeros(0, dtype=np.int64)
+    ev["_row"] = np.arange(len(ev))
+    return ev.sort_values(["run_id", "day", "_row"], kind="stable")
+
+
+def reach(events: pd.DataFrame, run_ids: Sequence[str], ids: Sequence[str], treaty: str) -> Reach:
+    """Build the :class:`Reach` array of one treaty from an events table."""
+    days = np.full((len(run_ids), len(ids), len(REACH_STAGES)), np.nan)
+    ev = _treaty_events(events, run_ids, treaty)
+    ev = ev[ev["iso3"].isin(list(ids)) & ev["stage"].isin(REACH_STAGES)]
+    if len(ev):
+        first = ev.groupby(["run_id", "iso3", "stage"], sort=False)["day"].min()
+        r = pd.Index(list(run_ids)).get_indexer(first.index.get_level_values(0))
+        s = pd.Index(list(ids)).get_indexer(first.index.get_level_values(1))
+        g = pd.Index(list(REACH_STAGES)).get_indexer(first.index.get_level_values(2))
+        days[r, s, g] = first.to_numpy(dtype=float)
+    return Reach(tuple(run_ids), tuple(ids), days)
+
+
+def final_stages(
+    events: pd.DataFrame, run_ids: Sequence[str], ids: Sequence[str], treaty: str
+) -> NDArray[np.object_]:
+    """Shape (runs, states): each state's last stage in each run ('' where it had no event)."""
+    out = np.full((len(run_ids), len(ids)), "", dtype=object)
+    ev = _treaty_events(events, run_ids, treaty)
+    ev = ev[ev["iso3"].isin(list(ids))]
+    if len(ev):
+        last = ev.groupby(["run_id", "iso3"], sort=False)["stage"].last()
+        r = pd.Index(list(run_ids)).get_indexer(last.index.get_level_values(0))
+        s = pd.Index(list(ids)).get_indexer(last.index.get_level_values(1))
+        out[r, s] = last.to_numpy(dtype=object)
+    return out
+
+
+def run_outcomes(
+    events: pd.DataFrame, run_ids: Sequence[str], ids: Sequence[str], treaty: str, start: dt.date
+) -> pd.DataFrame:
+    """Per-run outcomes of one treaty, as in runs.parquet, recomputed from the events.
+
+    Columns: cascade_size (states that announced or suspended), n_announced, n_notified,
+    n_retracted (states that reached the stage), n_withdrawn and n_suspended (final stage),
+    first_exit_day (day number or NaN) and days_to_first_exit (from the calendar's start).
+    """
+    rc = reach(events, run_ids, ids, treaty)
+    final = final_stages(events, run_ids, ids, treaty)
+    moved = ~np.isnan(rc.stage("announced")) | ~np.isnan(rc.stage("suspended"))
+    exits = np.where(np.isnan(rc.stage("withdrawn")), np.inf, rc.stage("withdrawn"))
+    first_exit = exits.min(axis=1) if exits.shape[1] else np.full(rc.n_runs, np.inf)
+    first_exit = np.where(np.isinf(first_exit), np.nan, first_exit)
+    return pd.DataFrame(
+        {
+            "cascade_size": moved.sum(axis=1),
+            "n_announced": (~np.isnan(rc.stage("announced"))).sum(axis=1),
+            "n_notified": (~np.isnan(rc.stage("notified"))).sum(axis=1),
+            "n_withdrawn": (final == "withdrawn").sum(axis=1),
+            "n_suspended": (final == "suspended").sum(axis=1),
+            "n_retracted": (~np.isnan(rc.stage("retracted"))).sum(axis=1),
+            "first_exit_day": first_exit,
+            "days_to_first_exit": first_exit - to_day(start),
+        },
+        index=pd.Index(list(run_ids), name="run_id"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# summaries of reach, sizes and timing
+
+
+def stage_summary(
+    rc: Reach, report_days: Mapping[str, int], confidence: float = 0.95
+) -> dict[str, dict[str, Any]]:
+    """Per state and stage: P(reached by the end and by each report date), median date and IQR.
+
+    Returns ``{iso3: {stage: {"end": proportion, "by_date": {label: proportion}, "median",
+    "q25", "q75"}}}``; the dates are among the runs that reached the stage (None if none did).
+    """
+    n = rc.n_runs
+    out: dict[str, dict[str, Any]] = {}
+    for i, iso3 in enumerate(rc.ids):
+        per: dict[str, Any] = {}
+        for stage in REACH_STAGES:
+            days = rc.stage(stage)[:, i]
+            q25, median, q75 = quantile_dates(days)
+            per[stage] = {
+                "end": proportion(int((~np.isnan(days)).sum()), n, confidence),
+                "by_date": {
+                    label: proportion(int((days <= day).sum()), n, confidence)
+                    for label, day in report_days.items()
+                },
+                "median": median,
+                "q25": q25,
+                "q75": q75,
+            }
+        out[iso3] = per
+    return out
+
+
+def size_summary(sizes: ArrayLike, confidence: float = 0.95) -> dict[str, Any]:
+    """Distribution of a per-run count (e.g. cascade size) with its mean and P(size ≥ k).
+
+    Returns ``{"n", "distribution": {size: runs} for 0..max, "mean": mean_interval,
+    "p_at_least": [{"size": k, **proportion} for k = 1..max]}`` (a proportion's own ``k`` is
+    its count of runs).
+    """
+    x = np.asarray(sizes, dtype=float)
+    x = x[~np.isnan(x)].astype(np.int64)
+    n = int(x.size)
+    top = int(x.max()) if n else 0
+    counts = np.bincount(x, minlength=top + 1) if n else np.zeros(1, dtype=np.int64)
+    return {
+        "n": n,
+        "distribution": {str(s): int(c) for s, c in enumerate(counts)},
+        "mean": mean_interval(x, confidence),
+        "p_at_least": [
+            {"size": k, **proportion(int((x >= k).sum()), n, confidence)} for k in range(1, top + 1)
+        ],
+    }
+
+
+def first_exit_summary(days_to_first_exit: ArrayLike, confidence: float = 0.95) -> dict[str, Any]:
+    """Time to the first exit among runs with one (median, IQR in days) and P(no exit)."""
+    x = np.asarray(days_to_first_exit, dtype=float)
+    hit = x[~np.isnan(x)]
+    q25, median, q75 = (
+        (float(v) for v in np.quantile(hit, (0.25, 0.5, 0.75))) if hit.size else (None,) * 3
+    )
+    return {
+        "n_runs": int(x.size),
+        "n_with_exit": int(hit.size),
+        "median_days": median,
+        "q25_days": q25,
+        "q75_days": q75,
+        "no_exit": proportion(int(x.size - hit.size), int(x.size), confidence),
+    }
+
+
+def moved_count(rc: Reach) -> NDArray[np.int64]:
+    """Per state: runs in which the state reached any stage (deliberating or beyond)."""
+    return np.asarray((~np.isnan(rc.days)).any(axis=2).sum(axis=0), dtype=np.int64)
+
+
+def top_states(rc: Reach, stage: str = "announced", limit: int = 6) -> list[str]:
+    """The states most likely to reach ``stage`` (probability > 0), most likely first."""
+    counts = rc.count(stage)
+    order = sorted(range(len(rc.ids)), key=lambda i: (-counts[i], rc.ids[i]))
+    return [rc.ids[i] for i in order if counts[i] > 0][:limit]
+
+
+def order_matrix(rc: Reach, states: Sequence[str], confidence: float = 0.95) -> dict[str, Any]:
+    """P(A announces before B) for each ordered pair of states.
+
+    Among the runs in which at least one of A and B announced, A is *before* B when A announced
+    and B did not, or A's first announcement is strictly earlier; an announcement by both on the
+    same date counts one half for each. So ``P(A, B) + P(B, A) = 1``. Runs where neither
+    announced are left out (``n`` per pair). The interval is Wilson's with the half-counted k.
+    """
+    m = len(states)
+    p = np.full((m, m), np.nan)
+    lo, hi = p.copy(), p.copy()
+    n = np.zeros((m, m), dtype=np.int64)
+    ann = rc.stage("announced")
+    cols = [rc.ids.index(s) for s in states]
+    for a, ca in enumerate(cols):
+        for b, cb in enumerate(cols):
+            if a == b:
+                continue
+            da, db = ann[:, ca], ann[:, cb]
+            valid = ~np.isnan(da) | ~np.isnan(db)
+            wins = ~np.isnan(da) & (np.isnan(db) | (da < db))
+            k = wins.sum() + 0.5 * (da == db).sum()
+            n[a, b] = int(valid.sum())
+            if n[a, b]:
+                p[a, b] = k / n[a, b]
+                lo[a, b], hi[a, b] = wilson_interval(k, n[a, b], confidence)
+
+    def rows(arr: FloatArray) -> list[list[float | None]]:
+        return [[None if np.isnan(v) else float(v) for v in row] for row in arr]
+
+    return {"states": list(states), "p": rows(p), "lo": rows(lo), "hi": rows(hi), "n": n.tolist()}
+
+
+# --------------------------------------------------------------------------------------------
+# curves over the calendar
+
+
+def step_index(step_days: ArrayLike, days: ArrayLike) -> NDArray[np.int64]:
+    """For each day, the first step whose date is on or after it (len(steps) if none)."""
+    return np.searchsorted(np.asarray(step_days), np.asarray(days), side="left").astype(np.int64)
+
+
+def cumulative_counts(rc: Reach, stage: str, step_days: ArrayLike) -> NDArray[np.int64]:
+    """Shape (runs, steps): states that had reached ``stage`` by each step date, per run."""
+    steps = np.asarray(step_days)
+    n_steps = steps.size
+    d = rc.stage(stage)
+    r, _s = np.nonzero(~np.isnan(d))
+    k = step_index(steps, d[~np.isnan(d)])
+    flat = np.bincount(r * (n_steps + 1) + k, minlength=rc.n_runs * (n_steps + 1))
+    return np.cumsum(flat.reshape(rc.n_runs, n_steps + 1)[:, :n_steps], axis=1)
+
+
+def curve_bands(counts: NDArray[np.int64]) -> dict[str, list[float]]:
+    """Quantile bands (``q05`` … ``q95``) and the mean of per-run curves, step by step."""
+    if counts.shape[0] == 0:
+        return {}
+    qs = np.quantile(counts, QUANTILES, axis=0)
+    out = {f"q{round(q * 100):02d}": row.tolist() for q, row in zip(QUANTILES, qs, strict=True)}
+    out["mean"] = counts.mean(axis=0).tolist()
+    return out
+
+
+def occupancy(
+    events: pd.DataFrame,
+    run_ids: Sequence[str],
+    iso3: str,
+    treaty: str,
+    was_party: bool,
+    step_days: ArrayLike,
+) -> FloatArray:
+    """Shape (len(OCCUPANCY_STAGES), steps): P(the state is in each stage) at each step date."""
+    steps = np.asarray(step_days)
+    n_runs, n_steps = len(run_ids), steps.size
+    base = OCCUPANCY_STAGES.index("party" if was_party else "not_party")
+    change = np.full((n_runs, n_steps), -1, dtype=np.int64)
+    change[:, 0] = base
+    ev = _treaty_events(events[events["iso3"] == iso3], run_ids, treaty)
+    if len(ev):
+        ev = ev.assign(r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])))
+        ev = ev.assign(k=np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps))
+        ev = ev[ev["k"] < n_steps]
+        last = ev.groupby(["r", "k"], sort=False)["stage"].last()
+        rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1))
+        change[rr, kk] = [OCCUPANCY_STAGES.index(s) for s in last.to_numpy()]
+    idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=1)
+    stage = np.take_along_axis(change, idx, axis=1)
+    return np.stack([(stage == c).mean(axis=0) for c in range(len(OCCUPANCY_STAGES))])
+
+
+# --------------------------------------------------------------------------------------------
+# observed history
+
+
+def observed_counts(
+    observed: Sequence[Mapping[str, str]],
+    treaty: str,
+    stage: str,
+    step_days: ArrayLike,
+    ids: Sequence[str] | None = None,
+) -> list[int]:
+    """Distinct observed states (of ``ids``, when given) that had reached ``stage`` by each step.
+
+    Restricting to the model's states keeps the observed count comparable with the model's.
+    """
+    firsts: dict[str, int] = {}
+    for rec in observed:
+        if (
+            rec["treaty"] == treaty
+            and rec["stage"] == stage
+            and (ids is None or rec["iso3"] in ids)
+        ):
+            day = to_day(dt.date.fromisoformat(str(rec["date"])))
+            firsts[rec["iso3"]] = min(day, firsts.get(rec["iso3"], day))
+    days = np.array(sorted(firsts.values()), dtype=np.int64)
+    return np.searchsorted(days, np.asarray(step_days), side="right").tolist()
+
+
+def observed_cascade_size(
+    observed: Sequence[Mapping[str, str]], treaty: str, ids: Sequence[str] | None = None
+) -> int | None:
+    """Distinct observed states (of ``ids``, when given) that announced or suspended.
+
+    None when there is no observed record of the treaty (for these states) at all.
+    """
+    mine = [r for r in observed if r["treaty"] == treaty and (ids is None or r["iso3"] in ids)]
+    if not mine:
+        return None
+    return len({r["iso3"] for r in mine if r["stage"] in ("announced", "suspended")})
+
+
+def observed_comparison(
+    reaches: Mapping[str, Reach], observed: Sequence[Mapping[str, str]], confidence: float = 0.95
+) -> list[dict[str, Any]]:
+    """Each observed (iso3, treaty, stage, date) beside the model's prediction.
+
+    Per record: the predicted median date and IQR among runs that reached the stage,
+    ``error_days`` (observed − predicted median), P(reached by the observed date) and
+    P(ever reached), both with Wilson intervals. Records of states, treaties or stages the model
+    does not have are kept with ``modelled: False``.
+    """
+    out = []
+    for rec in observed:
+        row: dict[str, Any] = {k: rec[k] for k in ("iso3", "treaty", "stage", "date")}
+        rc = reaches.get(rec["treaty"])
+        if rc is None or rec["iso3"] not in rc.ids or rec["stage"] not in REACH_STAGES:
+            out.append({**row, "modelled": False})
+            continue
+        days = rc.stage(rec["stage"])[:, rc.ids.index(rec["iso3"])]
+        obs = to_day(dt.date.fromisoformat(str(rec["date"])))
+        q25, median, q75 = quantile_dates(days)
+        error = (obs - to_day(dt.date.fromisoformat(median))) if median else None
+        out.append(
+            {
+                **row,
+                "modelled": True,
+                "median": median,
+                "q25": q25,
+                "q75": q75,
+                "error_days": error,
+                "by_observed_date": proportion(int((days <= obs).sum()), rc.n_runs, confidence),
+                "ever": proportion(int((~np.isnan(days)).sum()), rc.n_runs, confidence),
+            }
+        )
+    return out

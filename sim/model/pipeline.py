@@ -1,0 +1,177 @@
+"""The withdrawal pipeline: party → deliberating → announced → approved → notified → withdrawn.
+
+Besides these, ``retracted`` (the attempt ended: retraction or a failed vote) and ``suspended``
+(suspension of the treaty's operation, Ukraine's 2025 move). Stage codes are small integers so the
+stage of every state in every treaty is one integer array; ``NOT_PARTY`` marks states that never
+were parties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from treatysim.scenario.schema import STAGES
+
+NOT_PARTY = -1
+CODE = {name: code for code, name in enumerate(STAGES)}
+PARTY, DELIBERATING, ANNOUNCED, APPROVED, NOTIFIED, WITHDRAWN, RETRACTED, SUSPENDED = (
+    CODE[s] for s in STAGES
+)
+#: Stages in which a state counts as having moved (announced or left) for its peers.
+MOVED = (ANNOUNCED, APPROVED, NOTIFIED, WITHDRAWN, SUSPENDED)
+#: Stages from which a state may retract.
+RETRACTABLE = (ANNOUNCED, APPROVED, NOTIFIED)
+
+
+def _lookup(codes: tuple[int, ...]) -> NDArray[np.bool_]:
+    """A table indexed by ``stage + 1`` (so NOT_PARTY is row 0) that is True for ``codes``."""
+    table = np.zeros(len(STAGES) + 1, dtype=bool)
+    table[np.array(codes) + 1] = True
+    return table
+
+
+_IS_MOVED = _lookup(MOVED)
+_IS_RETRACTABLE = _lookup(RETRACTABLE)
+
+
+def moved(stage: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Where a state counts as having moved (announced or left): a table lookup, not np.isin."""
+    return _IS_MOVED[stage + 1]
+
+
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class Transition:
+    """States that entered a stage during a step."""
+
+    mask: BoolArray
+    stage: int
+
+
+@dataclass
+class StepDraws:
+    """Uniform draws for one step, one per state and treaty for each random choice.
+
+    Every step draws all of them, whether used or not, so two scenarios run with the same seed
+    share their random numbers (common random numbers) and differ only by what they change.
+    """
+
+    deliberation: FloatArray
+    vote_timing: FloatArray
+    vote_outcome: FloatArray
+    deposit: FloatArray
+    retraction: FloatArray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> StepDraws:
+        """Draw the step's uniforms in a fixed order."""
+        u = rng.random((5, *shape))
+        return cls(u[0], u[1], u[2], u[3], u[4])
+
+
+def advance(
+    stage: IntArray,
+    wants_exit: BoolArray,
+    wants_retract: BoolArray,
+    draws: StepDraws,
+    *,
+    p_deliberation: FloatArray,
+    p_vote: FloatArray,
+    pass_probability: FloatArray,
+    p_deposit: FloatArray,
+    p_retraction: float,
+    bloc: IntArray,
+    n_blocs: int,
+    in_conflict: BoolArray,
+    blocks_exit: BoolArray,
+    effective_reached: BoolArray,
+) -> list[Transition]:
+    """Move states along the pipeline for one step, in place.
+
+    Args:
+        stage: Stage codes, shape (n, k); updated in place.
+        wants_exit: The rule's exit decision, shape (n, k).
+        wants_retract: The rule's retraction decision, shape (n, k).
+        draws: This step's uniforms.
+        p_deliberation: Probability of announcing this step, shape (n,).
+        p_vote: Probability that parliament votes this step, shape (n,).
+        pass_probability: Probability that a vote passes, shape (n,).
+        p_deposit: Probability of depositing this step, shape (n,).
+        p_retraction: Probability of retracting this step, for those who want to.
+        bloc: Deposit bloc of each state or -1, shape (n,).
+        n_blocs: Number of blocs.
+        in_conflict: Engaged in armed conflict, shape (n,).
+        blocks_exit: Per treaty: armed conflict blocks exit (Ottawa Art. 20(3)), shape (k,).
+        effective_reached: The notice period has run out by the end of this step, shape (n, k).
+
+    Returns:
+        The transitions, in the order they happened.
+    """
+    out: list[Transition] = []
+    # Most states sit still most steps: skip every rule whose source stage is empty.
+    counts: list[int] = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+    in_motion = sum(counts[DELIBERATING + 1 : WITHDRAWN + 1])
+    if not in_motion and not (counts[PARTY + 1] and wants_exit.any()):
+        return out
+
+    def has(code: int) -> int:
+        return counts[code + 1]
+
+    def move(mask: BoolArray, to: int) -> None:
+        nonlocal counts
+        if mask.any():
+            stage[mask] = to
+            out.append(Transition(mask, to))
+            counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+
+    col = (slice(None), None)  # per-state arrays broadcast over treaties
+    conflict_blocks = in_conflict[col] & blocks_exit[None, :]
+
+    if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
+        retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
+        move(retracting & (draws.retraction < p_retraction), RETRACTED)
+    if has(PARTY) and wants_exit.any():
+        move((stage == PARTY) & wants_exit, DELIBERATING)
+    if has(DELIBERATING):
+        announcing = (
+            (stage == DELIBERATING) & wants_exit & (draws.deliberation < p_deliberation[col])
+        )
+        # A state that could not leave while at war suspends the treaty instead (Ukraine, 2025).
+        move(announcing & conflict_blocks, SUSPENDED)
+        move(announcing & ~conflict_blocks, ANNOUNCED)
+    if has(ANNOUNCED):
+        voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
+        passes = draws.vote_outcome < pass_probability[col]
+        move(voting & passes, APPROVED)
+        move(voting & ~passes, RETRACTED)
+    if has(APPROVED):
+        move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
+    if has(NOTIFIED):
+        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
+    return out
+
+
+def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int) -> BoolArray:
+    """Approved states that deposit this step; a bloc deposits together.
+
+    A bloc waits until every member that has announced is approved; then, once any member is
+    ready, all its approved members deposit on the same step (EE, LV and LT on 2025-06-27).
+    """
+    approved = stage == APPROVED
+    solo = bloc < 0
+    deposit = approved & ready & solo[:, None]
+    if n_blocs:
+        pending = stage == ANNOUNCED
+        for b in range(n_blocs):
+            members = bloc == b
+            waiting = (pending & members[:, None]).any(axis=0)
+            fires = (approved & ready & members[:, None]).any(axis=0) & ~waiting
+            deposit |= approved & members[:, None] & fires[None, :]
+    return deposit

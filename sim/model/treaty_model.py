@@ -1,0 +1,427 @@
+"""TreatyModel: states deciding whether to leave treaties under threat, on Mesa.
+
+One step is one calendar period (a week by default). Read :meth:`TreatyModel.step` as the model's
+description; docs/ODD.md gives every equation and its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from treatysim.agents.rules import DecisionInputs, make_rule
+from treatysim.agents.state import StateAgent, ThreatSourceAgent
+from treatysim.model import dynamics
+from treatysim.model.calendar import add_months
+from treatysim.model.events import HANDLERS, EventHandler, Window
+from treatysim.model.pipeline import (
+    ANNOUNCED,
+    CODE,
+    NOT_PARTY,
+    NOTIFIED,
+    PARTY,
+    STAGES,
+    WITHDRAWN,
+    StepDraws,
+    advance,
+    moved,
+)
+from treatysim.model.population import draw_thresholds, generate_graph
+from treatysim.model.world import NetworkViews, World
+
+FloatArray = NDArray[np.float64]
+NEVER = dt.date.max.toordinal()
+
+
+@dataclass
+class Records:
+    """What a run records: stage changes, and optionally time series.
+
+    Attributes:
+        event_step: Step of each stage change (0 for events before the first step).
+        event_state: State row.
+        event_treaty: Treaty column.
+        event_stage: Stage code entered.
+        event_date: Date (proleptic ordinal) the stage took effect.
+        threat: Shape (steps + 1, n), when recording full time series.
+        commitment: Shape (steps + 1, n, k), when recording full time series.
+        stage: Shape (steps + 1, n, k), stage codes, when recording full time series.
+        counts: Shape (steps + 1, k, stages): states in each stage, when recording counts.
+    """
+
+    event_step: list[int] = field(default_factory=list)
+    event_state: list[int] = field(default_factory=list)
+    event_treaty: list[int] = field(default_factory=list)
+    event_stage: list[int] = field(default_factory=list)
+    event_date: list[int] = field(default_factory=list)
+    threat: FloatArray | None = None
+    commitment: FloatArray | None = None
+    stage: NDArray[np.int8] | None = None
+    counts: NDArray[np.int32] | None = None
+
+
+class TreatyModel(mesa.Model):
+    """States, threat sources and treaties; one step is one calendar period.
+
+    Args:
+        world: The resolved scenario (see :func:`treatysim.model.world.build_world`).
+        rng: Seed or generator; the only source of randomness in a run.
+        timeseries: ``full`` (per state), ``counts`` (states per stage) or ``none``.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        rng: int | np.random.Generator | np.random.SeedSequence | None = None,
+        timeseries: str = "full",
+    ) -> None:
+        if not isinstance(rng, np.random.Generator):
+            # Mesa draws once from a Generator but not from a seed; always pass a Generator so
+            # that TreatyModel(world, rng=s) is the runner's replication with seed s.
+            rng = np.random.default_rng(rng)
+        super().__init__(rng=rng)
+        self.world = world
+        self.params = world.scenario.parameters
+        self.rule = make_rule(self.params.rule)
+        n, k = world.party.shape
+        cal = world.calendar
+        self.blocks_exit = np.array(
+            [world.scenario.treaties[t].armed_conflict_blocks_exit for t in world.treaties]
+        )
+        self.notice_months = [world.scenario.treaties[t].notice_months for t in world.treaties]
+
+        sources = world.sources
+        self.exposure = (
+            (sources.intent * (sources.proximity > 0)).max(axis=0) if sources.ids else np.zeros(n)
+        )
+
+        # dynamic state, one row per state
+        self.credibility = np.full(n, self.params.threat.initial_credibility)
+        self.in_conflict = world.in_conflict.copy()
+        self.conflict_end = np.zeros(n, dtype=np.int64)
+        self.sensitivity = world.sensitivity.copy()
+        self.commitment_shift = np.zeros(n)
+        self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
+        self.effective = np.full((n, k), NEVER, dtype=np.int64)
+        self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
+        self.thresholds = world.fixed_threshold
+        if world.graph_per_replication:
+            self.network = NetworkViews.of(self._draw_graph(), world.party)
+        else:
+            self.network = world.network
+        # source effects still changing, and the settled level of each kind per source
+        self._source_effects: list[tuple[int, str, float, Window]] = []
+        self._settled = {
+            "factor": np.ones(len(sources.ids)),
+            "tied": sources.tied_down_share.astype(float),
+            "boost": np.zeros(len(sources.ids)),
+        }
+        self._campaigns: list[tuple[int, FloatArray, Window]] = []
+        self.now_months = 0.0
+        self._base_power = self._settled_power()
+        self._static_commitment = world.commitment + world.stigma[:, None]
+        self.power = self._available_power(0.0, 0.0)
+        self._alarm_gain = self.params.threat.alarm_spread * self.exposure
+        self._discounted: tuple[FloatArray, FloatArray] | None = None
+        self.threat = dynamics.equilibrium_threat(
+            self._discounted_threat(),
+            self.network.neighbour_weights,
+            self.params.threat.alarm_spread,
+            self.exposure,
+        )
+        self.peer_share = np.zeros((n, k))
+        self.moved = np.zeros((n, k))
+        self.commitment = self._commitment_target(np.zeros((n, k)), 0.0, 0.0)
+
+        # agents are views onto the arrays
+        self.states = [StateAgent(self, i) for i in range(n)]
+        self.sources = [ThreatSourceAgent(self, s) for s in range(len(sources.ids))]
+
+        # scenario events, on Mesa's event list (handlers kept alive here: weak references)
+        self._handlers: list[EventHandler] = []
+        for event in sorted(world.scenario.events, key=lambda e: e.date):
+            handler = HANDLERS[event.type](self, event)
+            self._handlers.append(handler)
+            self.schedule_event(handler.fire, at=cal.step_of(event.date) - 0.5)
+
+        self.records = Records()
+        self._mode = timeseries
+        steps = cal.n_steps + 1
+        if timeseries == "full":
+            self.records.threat = np.zeros((steps, n))
+            self.records.commitment = np.zeros((steps, n, k))
+            self.records.stage = np.zeros((steps, n, k), dtype=np.int8)
+        elif timeseries == "counts":
+            self.records.counts = np.zeros((steps, k, len(STAGES)), dtype=np.int32)
+        if world.population is not None:
+            self._draw_population()
+        self._record_state(0)
+
+    # ----------------------------------------------------------------------------------------
+    # the step
+
+    def step(self) -> None:
+        """One calendar period: threat, commitment, decisions, pipeline, records."""
+        k = self.steps
+        cal = self.world.calendar
+        t0, t1 = float(cal.months[k - 1]), float(cal.months[k])
+        self.now_months = t1
+        self.power = self._available_power(t0, t1)
+        self.perceive_threat(k)
+        self.update_commitment(k, t0, t1)
+        self.decide_and_advance(k)
+        self._record_state(k)
+        if k >= cal.n_steps:
+            self.running = False
+
+    def perceive_threat(self, k: int) -> None:
+        """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
+        target = dynamics.threat_target(
+            self._discounted_threat(),
+            dynamics.neighbour_mean(self.threat, self.network.neighbour_weights),
+            self._alarm_gain,
+        )
+        # noise is relative to the target: a state with nothing to fear has no noise to feel
+        noise = self.rng.standard_normal(self.world.n_states) * target
+        smoothing = self.world.smoothing
+        updated = dynamics.ou_update(
+            self.threat, target, smoothing.threat_keep[k - 1], smoothing.threat_spread[k - 1], noise
+        )
+        self.threat = np.maximum(updated, 0.0)
+
+    def update_commitment(self, k: int, t0: float, t1: float) -> None:
+        """Peers' exits erode commitment; stigma and campaigns reinforce it."""
+        self.moved = moved(self.stage).astype(float)
+        self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
+        target = self._commitment_target(self.peer_share, t0, t1)
+        self.commitment = dynamics.relax(
+            self.commitment, target, self.world.smoothing.commitment_keep[k - 1]
+        )
+
+    def decide_and_advance(self, k: int) -> None:
+        """The decision rule says who wants out; the pipeline moves states along."""
+        w = self.world
+        hazards = w.hazards
+        wants_exit, wants_retract = self.rule.decide(self.decision_inputs())
+        draws = StepDraws.draw(self.rng, self.stage.shape)
+        now = w.calendar.dates[k]
+        transitions = advance(
+            self.stage,
+            wants_exit & (self.stage != NOT_PARTY),
+            wants_retract,
+            draws,
+            p_deliberation=hazards.deliberation[k - 1],
+            p_vote=hazards.vote[k - 1],
+            pass_probability=w.pass_probability,
+            p_deposit=hazards.deposit[k - 1],
+            p_retraction=float(hazards.retraction[k - 1]),
+            bloc=w.bloc,
+            n_blocs=len(w.bloc_names),
+            in_conflict=self.in_conflict,
+            blocks_exit=self.blocks_exit,
+            effective_reached=self.effective <= now.toordinal(),
+        )
+        for transition in transitions:
+            rows, cols = np.nonzero(transition.mask)
+            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+                date = now.toordinal()
+                if transition.stage == NOTIFIED:
+                    self.effective[i, j] = add_months(now, self.notice_months[j]).toordinal()
+                elif transition.stage == WITHDRAWN:
+                    date = max(int(self.effective[i, j]), int(self.conflict_end[i]))
+                self._log(k, i, j, transition.stage, date)
+
+    # ----------------------------------------------------------------------------------------
+    # inputs and helpers
+
+    def decision_inputs(self) -> DecisionInputs:
+        """The arrays a decision rule sees this step."""
+        return DecisionInputs(
+            threat=self.felt_threat(),
+            threat_sensitivity=self.sensitivity,
+            commitment=self.commitment,
+            threshold_shift=self.threshold_shift,
+            peer_share=self.peer_share,
+            peer_count=(
+                dynamics.peer_count(self.moved, self.network.adjacency)
+                if self.rule.uses_peer_count
+                else self.peer_share
+            ),
+            fixed_threshold=self.thresholds,
+            margin=self.params.pipeline.retraction_margin,
+        )
+
+    def _discounted_threat(self) -> FloatArray:
+        """Source threat discounted by credibility (recomputed only when either changes)."""
+        if self._discounted is None or self._discounted[0] is not self.power:
+            src = self.world.sources
+            source = dynamics.source_threat(self.power, src.offensive, src.proximity, src.intent)
+            discounted = dynamics.discounted_threat(
+                source, self.credibility, self.params.threat.reassurance_weight
+            )
+            self._discounted = (self.power, discounted)
+        return self._discounted[1]
+
+    def set_credibility(self, rows: list[int], credibility: float) -> None:
+        """Change the credibility of allied guarantees for some states (reassurance events)."""
+        self.credibility[rows] = credibility
+        self._discounted = None
+
+    def felt_threat(self) -> FloatArray:
+        """Perceived threat plus the threat of an armed conflict the state is engaged in."""
+        return self.threat + self.params.threat.conflict_threat * self.in_conflict
+
+    def _commitment_target(self, share: FloatArray, t0: float, t1: float) -> FloatArray:
+        p = self.params.commitment
+        target = dynamics.commitment_target(
+            self._static_commitment,
+            self.commitment_shift,
+            share,
+            p.peer_erosion,
+            # other treaties a state has moved on (none when the scenario has one treaty)
+            self.moved.sum(axis=-1, keepdims=True) - self.moved if self.moved.shape[1] > 1 else 0.0,
+            p.spillover,
+        )
+        for treaty, strength, window in self._campaigns:
+            target[:, treaty] += strength * window.mean_level(t0, t1)
+        return target
+
+    def _available_power(self, t0: float, t1: float) -> FloatArray:
+        """Each source's available power, averaged over the step [t0, t1] (months)."""
+        if not self._source_effects:
+            return self._base_power
+        done = [e for e in self._source_effects if e[3].settled(t0)]
+        if done:
+            for s, kind, amount, window in done:
+                if window.duration is None:  # a lasting change: fold it into the settled level
+                    self._settled[kind][s] += amount
+            self._source_effects = [e for e in self._source_effects if not e[3].settled(t0)]
+            self._base_power = self._settled_power()
+        levels = {kind: values.copy() for kind, values in self._settled.items()}
+        for s, kind, amount, window in self._source_effects:
+            levels[kind][s] += amount * window.mean_level(t0, t1)
+        src = self.world.sources
+        return dynamics.available_power(
+            src.capability, levels["factor"], np.clip(levels["tied"], 0.0, 1.0), levels["boost"]
+        )
+
+    def _settled_power(self) -> FloatArray:
+        settled = self._settled
+        return dynamics.available_power(
+            self.world.sources.capability,
+            settled["factor"],
+            np.clip(settled["tied"], 0.0, 1.0),
+            settled["boost"],
+        )
+
+    def _draw_graph(self) -> NDArray[np.bool_]:
+        """This replication's network (a synthetic graph without a fixed seed)."""
+        population = self.world.population
+        assert population is not None
+        seed = int(self.rng.integers(0, 2**63 - 1))
+        return generate_graph(
+            population.network, population.size, seed, self.world.base_dir, list(self.world.ids)
+        )
+
+    def _draw_population(self) -> None:
+        """Draw this replication's thresholds and initial actors, where the population asks."""
+        population = self.world.population
+        assert population is not None
+        drawn = np.isnan(self.thresholds)
+        if drawn.any():
+            thresholds = self.thresholds.copy()
+            draws = draw_thresholds(population.thresholds, population.size, self.rng)
+            thresholds[drawn] = draws[drawn]
+            self.thresholds = thresholds
+        if population.initial_actors.kind == "random":
+            n_actors = population.initial_actors.count
+            actors = self.rng.choice(population.size, size=n_actors, replace=False)
+            start = self.world.calendar.start
+            for i in sorted(actors.tolist()):
+                for j in range(len(self.world.treaties)):
+                    if self.stage[i, j] == PARTY:
+                        self.stage[i, j] = ANNOUNCED
+                        self._log(0, i, j, ANNOUNCED, start.toordinal())
+
+    # ----------------------------------------------------------------------------------------
+    # used by event handlers
+
+    def source_index(self, source: str) -> int:
+        """Position of a threat source."""
+        return self.world.sources.ids.index(source)
+
+    def state_indices(self, names: list[str]) -> list[int]:
+        """Rows of the states named (ISO3 codes or groups) that are in the model."""
+        return self.world.rows(names)
+
+    def tied_down_share_at(self, s: int, months: float) -> float:
+        """Share of a source's capability tied down elsewhere at a time (months)."""
+        tied = float(self._settled["tied"][s])
+        for src, kind, amount, window in self._source_effects:
+            if src == s and kind == "tied":
+                tied += amount * window.level(months)
+        return min(max(tied, 0.0), 1.0)
+
+    def add_source_effect(self, s: int, kind: str, amount: float, window: Window) -> None:
+        """Add a lasting or temporary change to a source (kind: tied, factor or boost)."""
+        self._source_effects.append((s, kind, amount, window))
+        self._base_power = self._settled_power()
+
+    def add_campaign(self, treaty: int, strength: FloatArray, window: Window) -> None:
+        """Add a norm campaign's commitment boost (per state) for a time window."""
+        self._campaigns.append((treaty, strength, window))
+
+    def set_conflict(self, state: str, engaged: bool, date: dt.date) -> None:
+        """Start or end a state's armed conflict."""
+        i = self.world.index(state)
+        self.in_conflict[i] = engaged
+        if not engaged:
+            self.conflict_end[i] = date.toordinal()
+
+    def force_stage(self, state: str, treaty: str, stage: int, date: dt.date) -> None:
+        """Put a state into a stage on a date (forced-stage events)."""
+        i, j = self.world.index(state), self.world.treaties.index(treaty)
+        self.stage[i, j] = stage
+        if stage == NOTIFIED:
+            self.effective[i, j] = add_months(date, self.notice_months[j]).toordinal()
+        self._log(self.steps + 1, i, j, stage, date.toordinal())
+
+    def stage_name(self, i: int, j: int) -> str:
+        """Stage of state row i in treaty column j, by name."""
+        code = int(self.stage[i, j])
+        return "not_party" if code == NOT_PARTY else STAGES[code]
+
+    def _log(self, step: int, i: int, j: int, stage: int, date: int) -> None:
+        r = self.records
+        r.event_step.append(step)
+        r.event_state.append(i)
+        r.event_treaty.append(j)
+        r.event_stage.append(stage)
+        r.event_date.append(date)
+
+    def _record_state(self, k: int) -> None:
+        r = self.records
+        if r.threat is not None and r.commitment is not None and r.stage is not None:
+            r.threat[k] = self.threat
+            r.commitment[k] = self.commitment
+            r.stage[k] = self.stage
+        elif r.counts is not None:
+            for j in range(self.stage.shape[1]):
+                column = self.stage[:, j]
+                r.counts[k, j] = np.bincount(column[column >= 0], minlength=len(STAGES))
+
+    # ----------------------------------------------------------------------------------------
+    # summaries for the demo and tests
+
+    def count_reached(self, treaty: str, stage: str) -> int:
+        """States in a stage now; from announced on, also those gone further down the pipeline."""
+        column = self.stage[:, self.world.treaties.index(treaty)]
+        target = CODE[stage]
+        if ANNOUNCED <= target <= WITHDRAWN:
+            return int(((column >= target) & (column <= WITHDRAWN)).sum())
+        return int((column == target).sum())

@@ -1,0 +1,154 @@
+"""The results store: run folders with Parquet tables and a manifest, written atomically.
+
+A run folder is created with an ``INCOMPLETE`` marker that is removed only after every table and
+the manifest are in place, so a killed run leaves a folder that says it is incomplete, never a
+silently truncated table. Every file is written to a temporary name and renamed into place.
+Statistics and plots only read what is stored here (:func:`load_run`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from treatysim.scenario.schema import Scenario
+    from treatysim.model.world import World
+
+INCOMPLETE = "INCOMPLETE"
+MANIFEST = "manifest.json"
+SCENARIO = "scenario.yaml"
+RUNS = "runs.parquet"
+EVENTS = "events.parquet"
+TIMESERIES = "timeseries.parquet"
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+PLOTS = "plots"
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    On an exception the temporary file is removed and ``target`` is left as it was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # like mkstemp, but with the umask's permissions (mkstemp's 0600 would hide results from
+    # the group that shares a results folder)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    try:
+        yield tmp
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text(target: Path, text: str) -> None:
+    """Write text atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(target: Path, data: Any) -> None:
+    """Write JSON atomically (sorted keys, two-space indent)."""
+    write_text(target, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_parquet(target: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet atomically (zstd, no index)."""
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False, compression="zstd")
+
+
+def mark_incomplete(folder: Path, reason: str) -> None:
+    """Create the folder and its INCOMPLETE marker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(folder / INCOMPLETE, reason + "\n")
+
+
+def mark_complete(folder: Path) -> None:
+    """Remove the INCOMPLETE marker: every file of the folder is in place."""
+    (folder / INCOMPLETE).unlink(missing_ok=True)
+
+
+@dataclass
+class RunData:
+    """A stored run folder, read back.
+
+    Attributes:
+        folder: The run folder.
+        manifest: The manifest's contents.
+        scenario: The resolved scenario stored with the run.
+        runs: One row per replication.
+        events: One row per stage change.
+        timeseries: Per-step records, or None when the run recorded none.
+    """
+
+    folder: Path
+    manifest: dict[str, Any]
+    scenario: Scenario
+    runs: pd.DataFrame
+    events: pd.DataFrame
+    timeseries: pd.DataFrame | None
+
+    def world(self) -> World:
+        """Rebuild the resolved world (calendar, states, observed data) from the scenario."""
+        from treatysim.model.world import build_world
+
+        return build_world(self.scenario, self.folder)
+
+
+class StoreError(Exception):
+    """A folder is not a readable run folder."""
+
+
+def load_run(
+    folder: Path | str, *, timeseries: bool = True, allow_incomplete: bool = False
+) -> RunData:
+    """Read a run folder written by the runner.
+
+    Args:
+        folder: The run folder.
+        timeseries: Also read timeseries.parquet when present.
+        allow_incomplete: Read a folder that still has its INCOMPLETE marker (the runner's own
+            report, written just before the marker is removed).
+
+    Raises:
+        StoreError: The folder is missing, incomplete or lacks a table.
+    """
+    import pandas as pd
+
+    from treatysim.scenario.load import load_scenario
+
+    folder = Path(folder)
+    if not allow_incomplete and (folder / INCOMPLETE).exists():
+        reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()
+        raise StoreError(f"{folder}: the run is incomplete ({reason})")
+    if not (folder / MANIFEST).is_file():
+        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
+    for name in (RUNS, EVENTS, SCENARIO):
+        if not (folder / name).is_file():
+            raise StoreError(f"{folder}: missing {name}")
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    scenario = load_scenario(folder / SCENARIO).model
+    ts_path = folder / TIMESERIES
+    return RunData(
+        folder=folder,
+        manifest=manifest,
+        scenario=scenario,
+        runs=pd.read_parquet(folder / RUNS),
+        events=pd.read_parquet(folder / EVENTS),
+        timeseries=pd.read_parquet(ts_path) if timeseries and ts_path.is_file() else None,
+    )

@@ -1,0 +1,98 @@
+"""Generate docs/ODD.md's parameter table from the scenario schema, so the two never disagree.
+
+``python -m treatysim.scenario.doc`` rewrites the table between the markers in docs/ODD.md; a test checks that
+the committed table equals the generated one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from treatysim.scenario import schema as sc
+
+START = "<!-- parameter-table:start -->"
+END = "<!-- parameter-table:end -->"
+
+#: The scenario sections whose numeric fields are model parameters, with their key-path prefix.
+SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("parameters.threat", sc.ThreatParameters),
+    ("parameters.commitment", sc.CommitmentParameters),
+    ("parameters.pipeline", sc.PipelineParameters),
+    ("parameters.threshold", sc.ThresholdParameters),
+    ("threat_sources.<id>", sc.ThreatSource),
+    ("network.ties", sc.NetworkTies),
+    ("treaties.<id>", sc.Treaty),
+)
+
+
+def _bounds(field: Any) -> tuple[Any, Any]:
+    low = high = None
+    for item in field.metadata:
+        low = getattr(item, "ge", low)
+        high = getattr(item, "le", high)
+    return low, high
+
+
+def parameter_rows() -> list[dict[str, str]]:
+    """One row per documented parameter: key path, default, unit, range, source, meaning."""
+    rows = []
+    for prefix, model in SECTIONS:
+        for name, field in model.model_fields.items():
+            extra = field.json_schema_extra
+            if not isinstance(extra, dict) or "unit" not in extra:
+                continue
+            low, high = _bounds(field)
+            description = (field.description or "").split(" Unit:")[0]
+            rows.append(
+                {
+                    "name": f"{prefix}.{name}",
+                    "default": f"{field.default:g}",
+                    "unit": str(extra["unit"]),
+                    "range": f"{low:g} – {high:g}",
+                    "source": str(extra.get("source", "")),
+                    "meaning": description,
+                }
+            )
+    return rows
+
+
+def parameter_table() -> str:
+    """The parameter table as Markdown."""
+    lines = [
+        "| parameter | default | unit | range | source | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in parameter_rows():
+        lines.append(
+            f"| `{row['name']}` | {row['default']} | {row['unit']} | {row['range']} | "
+            f"{row['source']} | {row['meaning']} |"
+        )
+    return "\n".join(lines)
+
+
+def replace_table(text: str) -> str:
+    """Put the generated table between the markers of a document."""
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite docs/ODD.md's parameter table in place."""
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(f"{path}: no parameter-table markers", file=sys.stderr)
+        return 2
+    path.write_text(replace_table(text), encoding="utf-8")
+    print(f"{path}: parameter table updated ({len(parameter_rows())} parameters)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

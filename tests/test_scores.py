@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ from treatysim.analysis.scores import (
     replication_epsilon,
 )
 from treatysim.analysis.stats import to_day
+from treatysim.plots.reliability import reliability_plot
 from treatysim.scenario.dataset import load_dataset
 
 NAN = np.nan
@@ -305,6 +307,23 @@ def test_reliability_quantile_bins_hold_similar_counts() -> None:
     p = np.linspace(0, 1, 20)
     table = reliability_table(p, (p > 0.5).astype(int), n_bins=4, strategy="quantile")
     assert table["n"].tolist() == [5, 5, 5, 5]
+
+
+def test_reliability_plot_is_written(tmp_path: Path) -> None:
+    from matplotlib import image as mpimg
+
+    rng = np.random.default_rng(4)
+    p = rng.random(60)
+    y = (rng.random(60) < p).astype(int)
+    tables = {
+        "model": reliability_table(p, y, n_bins=5),
+        "exposure": reliability_table(np.where(p > 0.5, 0.9, 0.01), y, n_bins=5),
+    }
+    paths = reliability_plot(tables, tmp_path / "reliability", title="toy", svg=True)
+    assert [q.suffix for q in paths] == [".png", ".svg"]
+    pixels = mpimg.imread(paths[0])
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 900
+    assert pixels[..., :3].std() > 0.05
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,12 @@ from treatysim.analysis.outcomes import (
     simulated_move_days,
 )
 from treatysim.analysis.reliability import reliability_table
-from treatysim.analysis.scoreboard import describe_nulls, score_backtest
+from treatysim.analysis.scoreboard import (
+    describe_nulls,
+    reliability_tables,
+    score_backtest,
+    score_events,
+)
 from treatysim.analysis.scores import (
     MOVED_STAGES,
     brier_score,
@@ -45,6 +50,7 @@ from treatysim.analysis.stats import to_day
 from treatysim.plots.reliability import reliability_plot
 from treatysim.scenario.dataset import load_dataset
 
+ROOT = Path(__file__).resolve().parent.parent
 NAN = np.nan
 
 # --------------------------------------------------------------------------------------------
@@ -418,3 +424,41 @@ def test_score_backtest_needs_the_reference() -> None:
         score_backtest(TOY, TOY_Y, {"null": [0.5] * 5})
     with pytest.raises(ValueError):
         score_backtest(TOY, TOY_Y, {"model": [0.5] * 5}, date_ensembles={"model": [[1]] * 5})
+
+
+def test_score_events_on_the_golden_ottawa_run() -> None:
+    events = pd.read_csv(ROOT / "tests" / "golden" / "ottawa_2025.events.csv")
+    run_ids = list(dict.fromkeys(events["run_id"]))
+    ds = load_dataset("europe_2025")
+    parties = [s for s, r in ds.states.items() if r.columns["ottawa_party_2025"] == "1"]
+    start, until = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    out = score_events(
+        events, run_ids, parties, "ottawa", start=start, until=until,
+        borders=dataset_borders(ds), sources=["RUS"], allies={"RUS": ["BLR"]},
+        training=(0, len(parties)), train_days=1036, n_boot=300,
+    )  # fmt: skip
+    summary = json.loads(json.dumps(out.summary))
+    assert summary["n_states"] == len(parties) and summary["n_observed_moved"] == 6
+    assert summary["log_score_epsilon"] == 1 / (2 * len(run_ids))
+    assert summary["excluded_moved_before_start"] == []
+    # the model's probabilities are its share of runs that moved by the horizon
+    sim = simulated_move_days(events, run_ids, parties, "ottawa")
+    np.testing.assert_allclose(out.table["p_model"], moved_probability(sim, to_day(until)))
+    for score in ("brier", "log", "crps_days"):
+        assert set(summary["scores"][score]["differences"]) == {
+            "base_rate_in_sample", "base_rate_training", "exposure", "exposure_minus_allies",
+            "exposure_minus_allies_fitted",
+        }  # fmt: skip
+    tables = reliability_tables(out)
+    assert set(tables) == {"model", *summary["scores"]["brier"]["differences"]}
+    assert int(tables["model"]["n"].sum()) == len(parties)
+
+
+def test_score_events_leaves_out_states_that_moved_before_the_window() -> None:
+    events = pd.DataFrame(columns=["run_id", "iso3", "treaty", "stage", "date"])
+    out = score_events(
+        events, ["r0", "r1"], ["LTU", "LVA", "DEU"], "ccm", start=dt.date(2025, 1, 1),
+        until=dt.date(2025, 12, 31), borders={"LVA": ["RUS"]}, sources=["RUS"], n_boot=50,
+    )  # fmt: skip
+    assert out.summary["excluded_moved_before_start"] == ["LTU"]
+    assert out.table["iso3"].tolist() == ["LVA", "DEU"]

@@ -10,7 +10,8 @@ the mean Brier score, log score and date CRPS of each forecast and of each diffe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +25,26 @@ from treatysim.analysis.bootstrap import (
     DEFAULT_SEED,
     paired_bootstrap,
 )
-from treatysim.analysis.nulls import NullModel
+from treatysim.analysis.nulls import (
+    DEFAULT_MEMBERS,
+    DEFAULT_P_HI,
+    DEFAULT_P_LO,
+    NullModel,
+    null_date_ensemble,
+    standard_nulls,
+)
+from treatysim.analysis.outcomes import observed_outcome, simulated_move_days
+from treatysim.analysis.reliability import reliability_table
 from treatysim.analysis.scores import (
     DEFAULT_EPSILON,
     CrpsEstimator,
     brier_score,
     crps_dates,
     log_score,
+    moved_probability,
+    replication_epsilon,
 )
+from treatysim.analysis.stats import to_day
 
 #: Score names in the summary, with their units and orientation.
 SCORES = {
@@ -150,3 +163,101 @@ def score_backtest(
         },
     }
     return BacktestScores(table=table, summary=summary)
+
+
+def score_events(
+    events: pd.DataFrame,
+    run_ids: Sequence[str],
+    states: Sequence[str],
+    treaty: str,
+    *,
+    start: dt.date,
+    until: dt.date,
+    borders: Mapping[str, Sequence[str]],
+    sources: Sequence[str],
+    allies: Mapping[str, Sequence[str]] | None = None,
+    observed: str | Iterable[Mapping[str, str]] = "observed_2025",
+    training: tuple[int, int] | None = None,
+    train_days: float | None = None,
+    p_hi: float = DEFAULT_P_HI,
+    p_lo: float = DEFAULT_P_LO,
+    members: int = DEFAULT_MEMBERS,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> BacktestScores:
+    """Score a run's events against the observed outcome and the standard null models.
+
+    The scored window is ``[start, until]`` (the backtest's cutoff and horizon). States whose
+    observed first move is before ``start`` are not at risk and are left out (listed in the
+    summary's ``excluded_moved_before_start``). The model's probability is its share of runs in
+    which the state moved by ``until``, its dates one per run; the log score's ε is
+    ``1/(2R)`` for ``R`` runs; each null's dates are :func:`null_date_ensemble` over the window.
+
+    Args:
+        events: The run's events table (``events.parquet``).
+        run_ids: The runs to score (the ok runs).
+        states: Candidate states (e.g. the treaty's parties in the dataset).
+        treaty: The treaty's name.
+        start: First day of the scored window (the cutoff).
+        until: Last day of the scored window (the horizon).
+        borders: State → land neighbours, for the exposure nulls.
+        sources: Threat sources.
+        allies: Source → its allies.
+        observed: Observed-stage table name, path or rows.
+        training: ``(k_moved, n_states)`` of a training window, for ``base_rate_training``.
+        train_days: The training window's length in days, to rescale its rate to the window.
+        p_hi: Exposure nulls' probability for an exposed state.
+        p_lo: Exposure nulls' probability for any other state.
+        members: Size of the null models' date ensembles.
+        n_boot: Bootstrap resamples.
+        seed: Seed of the bootstrap.
+        confidence: Two-sided level of the intervals.
+
+    Returns:
+        The :class:`BacktestScores`; its summary also holds the window and the exclusions.
+    """
+    outcome = observed_outcome(states, treaty, until, since=start, observed=observed)
+    keep = ~outcome.before
+    ids = [s for s, k in zip(outcome.iso3, keep, strict=True) if k]
+    y, obs_days = outcome.moved[keep], outcome.days[keep]
+    first, last = to_day(start), to_day(until)
+    sim = simulated_move_days(events, run_ids, ids, treaty)
+    window = (train_days, float(last - first + 1)) if train_days is not None else None
+    nulls = standard_nulls(
+        ids, y, borders, sources, allies, training=training, window_days=window,
+        p_hi=p_hi, p_lo=p_lo,
+    )  # fmt: skip
+    forecasts = {"model": moved_probability(sim, last), **{n: v.p for n, v in nulls.items()}}
+    dates = {"model": sim}
+    dates.update({n: null_date_ensemble(v.p, first, last, members) for n, v in nulls.items()})
+    out = score_backtest(
+        ids, y, forecasts, observed_days=obs_days, date_ensembles=dates, horizon=last,
+        eps=replication_epsilon(len(run_ids)),
+        descriptions={"model": {"n_runs": len(run_ids)}} | describe_nulls(nulls),
+        n_boot=n_boot, seed=seed, confidence=confidence,
+    )  # fmt: skip
+    out.summary.update(
+        {
+            "treaty": treaty,
+            "window": {"start": start.isoformat(), "until": until.isoformat()},
+            "excluded_moved_before_start": [
+                s for s, b in zip(outcome.iso3, outcome.before, strict=True) if b
+            ],
+        }
+    )
+    return out
+
+
+def reliability_tables(
+    scores: BacktestScores, n_bins: int = 5, confidence: float = DEFAULT_CONFIDENCE
+) -> dict[str, pd.DataFrame]:
+    """Reliability tables (uniform bins) of every forecast of a scoreboard, by name."""
+    y = scores.table["observed"].to_numpy()
+    return {
+        col.removeprefix("p_"): reliability_table(
+            scores.table[col].to_numpy(), y, n_bins=n_bins, confidence=confidence
+        )
+        for col in scores.table.columns
+        if col.startswith("p_")
+    }

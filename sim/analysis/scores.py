@@ -41,7 +41,6 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
-import scoringrules as sr
 from numpy.typing import ArrayLike, NDArray
 
 from treatysim.scenario.schema import STAGES
@@ -169,6 +168,8 @@ def crps_dates(
     Returns:
         Shape (states,): the CRPS of each state, in days (0 best).
     """
+    import scoringrules as sr  # imports scipy: about a second, paid only when dates are scored
+
     fct = censor_days(sim_days, horizon)
     obs = censor_days(obs_days, horizon)
     if fct.ndim != 2 or fct.shape[1] == 0 or obs.shape != fct.shape[:1]:

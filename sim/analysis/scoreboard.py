@@ -191,7 +191,8 @@ def score_events(
     The scored window is ``[start, until]`` (the backtest's cutoff and horizon). States whose
     observed first move is before ``start`` are not at risk and are left out (listed in the
     summary's ``excluded_moved_before_start``). The model's probability is its share of runs in
-    which the state moved by ``until``, its dates one per run; the log score's ε is
+    which the state moved by ``until`` (the runs should start at ``start``: a simulated move
+    before it counts as moved), its dates one per run; the log score's ε is
     ``1/(2R)`` for ``R`` runs; each null's dates are :func:`null_date_ensemble` over the window.
 
     Args:

@@ -8,10 +8,11 @@ Two views of the same question, each returned as plain JSON-ready dicts:
   inside the box the most, and records every step: *coverage* (the share of all cases of interest
   that fall in the box), *density* (the share of cases in the box that are of interest) and
   *mass* (the share of all cases in the box). The analyst picks one box on that peeling
-  trajectory; :func:`prim_box` picks by a stated rule (the densest box whose coverage is at least
-  ``min_coverage``). Each restriction of the chosen box carries its *quasi-p value* (Bryant &
-  Lempert 2010): a one-sided binomial test of the box's cases of interest against the density of
-  the box with that restriction removed; a large value means the restriction adds little.
+  trajectory; :func:`prim_box` picks by a stated rule (:func:`choose_step`: near the highest
+  density reachable with coverage at least ``min_coverage``, the box with the most coverage).
+  Each restriction of the chosen box carries its *quasi-p value* (Bryant & Lempert 2010): a
+  one-sided binomial test of the box's cases of interest against the density of the box with
+  that restriction removed; a large value means the restriction adds little.
 - **CART** (Breiman et al. 1984), a small classification tree whose leaves are boxes too, read as
   rules; it is a second opinion, not a replacement (Lempert et al. 2008 compare both).
 
@@ -46,6 +47,8 @@ from numpy.typing import ArrayLike, NDArray
 #: Coverage the chosen PRIM box must keep, by default (Bryant & Lempert 2010 report boxes of
 #: coverage and density near 0.8 as good scenarios).
 MIN_COVERAGE = 0.8
+#: Density the chosen box may give up for more coverage (see :func:`choose_step`).
+DENSITY_TOLERANCE = 0.02
 #: Quasi-p value at or below which a restriction counts as significant.
 SIGNIFICANCE = 0.05
 #: CART's default depth: three questions make a rule a reader can hold in mind.
@@ -96,26 +99,39 @@ def _cases(y: ArrayLike, rows: int) -> NDArray[np.bool_]:
     return flags
 
 
-def choose_step(trajectory: Sequence[dict[str, Any]], min_coverage: float) -> int:
-    """The step of a peeling trajectory to report: the densest with coverage ≥ ``min_coverage``.
+def choose_step(
+    trajectory: Sequence[dict[str, Any]],
+    min_coverage: float,
+    density_tolerance: float = DENSITY_TOLERANCE,
+) -> int:
+    """The step of a peeling trajectory to report, by a stated rule.
 
-    Ties on density go to fewer restricted factors, then to higher coverage, then to the earlier
-    step. Step 0 (the whole space, coverage 1) always qualifies, so a step is always found.
+    Among the steps with coverage ≥ ``min_coverage``, find the highest density; then, among the
+    steps whose density is within ``density_tolerance`` of it, take the one with the highest
+    coverage (ties: fewer restricted factors, higher density, the earlier step). The tolerance
+    plays the part of CART's one-standard-error rule (Breiman et al. 1984): the last peels of a
+    trajectory often raise density by shaving off a few noisy cases while losing real coverage,
+    so the rule prefers the larger box when the gain in density is within the tolerance. With a
+    tolerance of 0 it is plainly "the densest box with at least that coverage". Step 0 (the whole
+    space, coverage 1) always qualifies, so a step is always found.
 
     Args:
         trajectory: Rows with ``coverage``, ``density`` and ``restricted``.
         min_coverage: The lowest acceptable coverage, in [0, 1].
+        density_tolerance: How much density to give up for coverage, in [0, 1].
 
     Returns:
         The index of the chosen row.
     """
     eligible = [i for i, row in enumerate(trajectory) if row["coverage"] >= min_coverage - 1e-12]
+    densest = max(trajectory[i]["density"] for i in eligible)
+    near = [i for i in eligible if trajectory[i]["density"] >= densest - density_tolerance - 1e-12]
     return min(
-        eligible,
+        near,
         key=lambda i: (
-            -trajectory[i]["density"],
-            trajectory[i]["restricted"],
             -trajectory[i]["coverage"],
+            trajectory[i]["restricted"],
+            -trajectory[i]["density"],
             i,
         ),
     )
@@ -151,6 +167,7 @@ def prim_box(
     y: ArrayLike,
     *,
     min_coverage: float = MIN_COVERAGE,
+    density_tolerance: float = DENSITY_TOLERANCE,
     peel_alpha: float = 0.05,
     paste_alpha: float = 0.05,
     mass_min: float = 0.05,
@@ -164,7 +181,8 @@ def prim_box(
     Args:
         factors: One row per case (sweep point or run), one column per factor.
         y: One boolean per row: True for a case of interest.
-        min_coverage: The chosen box is the densest one with at least this coverage.
+        min_coverage: The chosen box keeps at least this coverage (see :func:`choose_step`).
+        density_tolerance: Density the chosen box may give up for coverage.
         peel_alpha: Share of the box's cases peeled off per step (Friedman & Fisher's α).
         paste_alpha: Share of cases added back per pasting step.
         mass_min: PRIM stops peeling when the box would hold less than this share of all cases.
@@ -211,7 +229,7 @@ def prim_box(
         }
         for i in range(len(table))
     ]
-    chosen = choose_step(trajectory, min_coverage)
+    chosen = choose_step(trajectory, min_coverage, density_tolerance)
     limits, initial = box.box_lims[chosen], box.box_lims[0]
     restrictions = [
         _restriction(name, limits[name], initial[name], quasi_p, significance)
@@ -225,6 +243,7 @@ def prim_box(
             "paste_alpha": paste_alpha,
             "mass_min": mass_min,
             "min_coverage": min_coverage,
+            "density_tolerance": density_tolerance,
             "significance": significance,
         },
         "n": len(x),
@@ -233,8 +252,8 @@ def prim_box(
         "trajectory": trajectory,
         "chosen_step": chosen,
         "selection_rule": (
-            f"the densest box with coverage >= {min_coverage:g} (ties: fewer restricted factors, "
-            "then higher coverage)"
+            f"of the boxes with coverage >= {min_coverage:g}, the one with the highest coverage "
+            f"whose density is within {density_tolerance:g} of the highest density"
         ),
         "box": {**stats, "restrictions": restrictions},
     }

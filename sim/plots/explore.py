@@ -132,6 +132,8 @@ def prim_box_plot(result: Mapping[str, Any], base: Path, *, svg: bool = False) -
             ax.plot([lo, hi], [y, y], color=colour, linewidth=7, solid_capstyle="butt", zorder=2)
             ax.text(lo, y + 0.22, f"{r['min']:.3g}", ha="center", va="bottom", fontsize=8)
             ax.text(hi, y + 0.22, f"{r['max']:.3g}", ha="center", va="bottom", fontsize=8)
+            for end, value, align in ((0, r["range_min"], "left"), (1, r["range_max"], "right")):
+                ax.text(end, y - 0.2, f"{value:.3g}", ha=align, va="top", fontsize=7, color=GREY)
         else:
             kept = ", ".join(r["values"])
             ax.text(0.5, y, f"{{{kept}}}", ha="center", va="center", fontsize=9, color=colour)
@@ -139,7 +141,7 @@ def prim_box_plot(result: Mapping[str, Any], base: Path, *, svg: bool = False) -
         ax.text(1.03, y, f"qp {qp}", va="center", fontsize=8)
     ax.set_yticks(range(len(restrictions)), [r["factor"] for r in reversed(restrictions)])
     ax.set_xlim(-0.02, 1.22)
-    ax.set_ylim(-0.6, len(restrictions) - 0.3)
+    ax.set_ylim(-0.7, len(restrictions) - 0.3)
     ax.set_xticks([0, 0.5, 1], ["range min", "mid", "range max"])
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(
@@ -200,22 +202,22 @@ def robustness_plot(
     """
     labels = [_setting_label(row, levers) for _, row in table.iterrows()]
     positions = np.arange(len(table))
-    fig = _figure(8.0, 1.4 + 0.4 * max(len(table), 1))
+    fig = _figure(8.0, 2.0 + 0.4 * max(len(table), 1))
     regret_ax, share_ax = fig.subplots(1, 2, sharey=True)
     regret_ax.barh(positions, table["max_regret"], color=VERMILLION, label="maximum regret")
     regret_ax.barh(positions, table["mean_regret"], color=ORANGE, height=0.4, label="mean regret")
     regret_ax.set_yticks(positions, labels)
     regret_ax.invert_yaxis()
-    regret_ax.set_xlabel("regret (outcome − best setting's, same state of the world)")
-    regret_ax.legend(loc="best", frameon=False, fontsize=8)
+    regret_ax.set_xlabel("regret (against the best setting\nin the same state of the world)")
     share_ax.scatter(table["satisficing"], positions, color=BLUE, s=40, zorder=2)
     for y, share in zip(positions, table["satisficing"], strict=True):
         share_ax.plot([0, share], [y, y], color=BLUE, linewidth=1.5, zorder=1)
     share_ax.set_xlim(0, 1.02)
-    share_ax.set_xlabel("satisficing share of states of the world")
+    share_ax.set_xlabel("satisficing share (of states of the\nworld with an acceptable outcome)")
     for ax in (regret_ax, share_ax):
         ax.grid(axis="x", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     fig.suptitle("Lever settings across states of the world (lower regret, higher share: robust)")
     return _save(fig, base, svg)
 
@@ -245,6 +247,8 @@ def precision_plot(
             final = float(rows["p"].iloc[-1])
             for edge in (final - target, final + target):
                 ax.axhline(edge, color=colour, linestyle=":", linewidth=0.8)
+    if target is not None:
+        ax.plot([], [], color=GREY, linestyle=":", label=f"final estimate ± {target:g} (target)")
     ax.set_xlabel("replications")
     ax.set_ylabel("probability (95% Wilson interval)")
     ax.set_ylim(0, 1)

@@ -14,12 +14,13 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 #: The operators a condition may use, longest first so ``>=`` is not read as ``>``.
-OPERATORS: dict[str, Callable[[object, object], object]] = {
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
     "<=": operator.le,
     "==": operator.eq,

@@ -74,7 +74,7 @@ def prepare_factors(factors: pd.DataFrame) -> pd.DataFrame:
     Returns:
         A copy with a fresh 0..n-1 index.
     """
-    out = {}
+    out: dict[str, pd.Series] = {}
     for name in factors.columns:
         column = factors[name]
         if pd.api.types.is_bool_dtype(column):
@@ -345,7 +345,7 @@ def cart_rules(
     tree.fit(x.to_numpy(dtype=float), flags)
     leaf_of_row = tree.apply(x.to_numpy(dtype=float))
     total = int(flags.sum())
-    leaves = []
+    leaves: list[dict[str, Any]] = []
     for leaf, rule in _leaf_rules(tree, names).items():
         inside = leaf_of_row == leaf
         n, k = int(inside.sum()), int(flags[inside].sum())

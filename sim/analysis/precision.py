@@ -97,9 +97,12 @@ def check_precision(
     if bad:
         raise ValueError(f"counts outside 0..{n}: {', '.join(bad)}")
     names = list(successes)
-    widths = half_width([successes[name] for name in names], n, confidence) if names else []
-    widest = int(np.argmax(widths)) if names else None
-    max_width = float(widths[widest]) if widest is not None else 0.0
+    widest: int | None = None
+    max_width = 0.0
+    if names:
+        widths = half_width([successes[name] for name in names], n, confidence)
+        widest = int(np.argmax(widths))
+        max_width = float(widths[widest])
     # a tolerance of 1e-12 so that an n computed to meet the target exactly is not rejected
     reached = max_width <= target + 1e-12
     capped = not reached and cap is not None and n + block > cap

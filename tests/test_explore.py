@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from treatysim.analysis.condition import Condition, parse_where
-from treatysim.analysis.discovery import cart_rules, choose_step, prim_box
+from treatysim.analysis.discovery import cart_rules, choose_step, discover, prim_box
 from treatysim.analysis.precision import (
     check_precision,
     half_width,
@@ -125,6 +125,37 @@ def test_cart_finds_the_planted_box_as_its_densest_leaf() -> None:
     assert abs(best["density"] - truth["density"]) <= 0.05
     assert sum(leaf["n"] for leaf in result["leaves"]) == len(x)
     assert "x2 >" in best["rule"] and "|---" in result["text"]
+    assert json.loads(json.dumps(result)) == result
+
+
+@pytest.mark.slow
+def test_discover_handles_categories_integers_and_failed_runs() -> None:
+    """Cascades of 8 where kind is "b", x1 < 0.5 and steps >= 3, else 2; ten runs failed."""
+    rng = np.random.default_rng(5)
+    rows = 1000
+    table = pd.DataFrame(
+        {
+            "x1": rng.uniform(size=rows),
+            "kind": rng.choice(["a", "b", "c"], rows),
+            "steps": rng.integers(0, 10, rows),
+            "x3": rng.uniform(size=rows),
+        }
+    )
+    region = (table["kind"] == "b") & (table["x1"] < 0.5) & (table["steps"] >= 3)
+    table["cascade"] = np.where(region, 8.0, 2.0)
+    table.loc[:9, "cascade"] = np.nan
+    result = discover(
+        table, factors=["x1", "kind", "steps", "x3"], outcome="cascade", where=parse_where(">= 7")
+    )
+    assert result["rows"] == rows - 10 and result["rows_without_outcome"] == 10
+    assert result["cases_of_interest"] == int(region.iloc[10:].sum())
+    box = result["prim"]["box"]
+    assert box["coverage"] == 1.0 and box["density"] == 1.0
+    limits = {r["factor"]: r for r in box["restrictions"]}
+    assert set(limits) == {"x1", "kind", "steps"}
+    assert limits["kind"]["values"] == ["b"] and limits["kind"]["kind"] == "categorical"
+    assert 2 <= limits["steps"]["min"] < 3 and limits["x1"]["max"] == pytest.approx(0.5, abs=0.02)
+    assert {s["factor"] for s in result["feature_scores"][:3]} == {"x1", "kind", "steps"}
     assert json.loads(json.dumps(result)) == result
 
 

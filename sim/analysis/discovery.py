@@ -44,6 +44,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from treatysim.analysis.condition import Condition
+from treatysim.analysis.scoring import feature_scores
+
 #: Coverage the chosen PRIM box must keep, by default (Bryant & Lempert 2010 report boxes of
 #: coverage and density near 0.8 as good scenarios).
 MIN_COVERAGE = 0.8
@@ -62,11 +65,13 @@ def _number(value: Any) -> float | None:
 
 
 def prepare_factors(factors: pd.DataFrame) -> pd.DataFrame:
-    """Factor columns in the types PRIM understands: float64, int64, or categories as text.
+    """Factor columns in the types PRIM handles: numbers as float64, everything else as text.
 
-    EMA Workbench peels ``float64`` columns continuously and ``int64`` columns in whole steps, and
-    treats everything else as categorical; other numeric types (``float32``, booleans) would be
-    dropped or misread, so they are converted here.
+    EMA Workbench treats non-numeric columns as categorical. Integer columns are converted to
+    float64 too: EMA Workbench 3.0.0 fails on int64 factors under pandas 3 when pasting writes a
+    half-way limit such as 2.5 into an integer column (quaquel/EMAworkbench#448, fixed after
+    3.0.0 by #451), and a limit between two integers reads just as well. Booleans become the
+    categories ``"True"`` and ``"False"``.
 
     Args:
         factors: One row per case, one column per factor.
@@ -77,14 +82,10 @@ def prepare_factors(factors: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for name in factors.columns:
         column = factors[name]
-        if pd.api.types.is_bool_dtype(column):
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
             out[str(name)] = column.astype(str)
-        elif pd.api.types.is_integer_dtype(column):
-            out[str(name)] = column.astype("int64")
-        elif pd.api.types.is_numeric_dtype(column):
-            out[str(name)] = column.astype("float64")
         else:
-            out[str(name)] = column.astype(str)
+            out[str(name)] = column.astype("float64")
     return pd.DataFrame(out).reset_index(drop=True)
 
 
@@ -368,4 +369,63 @@ def cart_rules(
         "cases_of_interest": total,
         "text": export_text(tree, feature_names=names, decimals=4),
         "leaves": leaves,
+    }
+
+
+def discover(
+    table: pd.DataFrame,
+    *,
+    factors: Sequence[str],
+    outcome: str,
+    where: Condition,
+    min_coverage: float = MIN_COVERAGE,
+    density_tolerance: float = DENSITY_TOLERANCE,
+    cart_depth: int = CART_DEPTH,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Scenario discovery on a table: PRIM, CART and feature scores for ``outcome where``.
+
+    What ``treatysim discover SWEEP_DIR --outcome NAME --where EXPR`` computes, on a table of
+    point means or of single runs. Rows whose outcome is missing (failed runs) are left out and
+    counted, not read as "not of interest".
+
+    Args:
+        table: One row per case with the factor columns and the outcome column.
+        factors: The factor columns to explain the outcome with.
+        outcome: The outcome column.
+        where: The condition that makes a case one of interest, e.g. ``parse_where(">= 7")``.
+        min_coverage: See :func:`prim_box`.
+        density_tolerance: See :func:`prim_box`.
+        cart_depth: Depth of the CART tree.
+        seed: Seed of the tree and of the feature scores.
+
+    Returns:
+        ``{"outcome", "where", "rows", "rows_without_outcome", "cases_of_interest", "prim",
+        "cart", "feature_scores"}``: ``prim`` as :func:`prim_box` returns it, ``cart`` as
+        :func:`cart_rules`, ``feature_scores`` a list of ``{"factor", "score", "rank"}`` (extra
+        trees on the cases of interest), all JSON-ready.
+
+    Raises:
+        ValueError: On missing columns or when no row is of interest.
+    """
+    missing = [c for c in (*factors, outcome) if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns not in the table: {', '.join(missing)}")
+    values = pd.to_numeric(table[outcome], errors="coerce").astype(float)
+    known = values.notna().to_numpy()
+    x = table.loc[known, list(factors)].reset_index(drop=True)
+    y = where.holds(values[known].to_numpy())
+    scores = feature_scores(x, y, seed=seed)
+    return {
+        "outcome": outcome,
+        "where": str(where),
+        "rows": int(known.sum()),
+        "rows_without_outcome": int((~known).sum()),
+        "cases_of_interest": int(y.sum()),
+        "prim": prim_box(x, y, min_coverage=min_coverage, density_tolerance=density_tolerance),
+        "cart": cart_rules(x, y, max_depth=cart_depth, seed=seed),
+        "feature_scores": [
+            {"factor": str(r.factor), "score": float(r.score), "rank": int(r.rank)}
+            for r in scores.itertuples(index=False)
+        ],
     }

@@ -18,6 +18,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -27,7 +33,7 @@ from pydantic import ValidationError
 from treatysim.calibration.calibrate import CalibrationFolderError, run_abc, run_calibration
 from treatysim.calibration.priors import PriorSet
 from treatysim.calibration.simulator import replicated
-from treatysim.calibration.store import read_generations
+from treatysim.calibration.store import draw_posterior, read_generations
 from treatysim.calibration.targets import (
     WeightedDistance,
     observed_statistics,
@@ -191,6 +197,78 @@ def test_resume_after_interruption_neither_loses_nor_duplicates_generations(tmp_
     again = ToySimulator()
     assert len(_run(tmp_path / "cut", again, resume=True, **settings).generations) == 4
     assert again.calls == []
+
+
+def test_pyabc_resume_recovers_a_generation_stored_but_not_checkpointed(tmp_path):
+    """A kill between pyabc's commit of a generation and the folder's checkpoint loses nothing."""
+    settings = {"engine": "pyabc", "population_size": 30, "block_size": 15, "max_generations": 3}
+    whole = _run(tmp_path / "whole", ToySimulator(), **settings)
+    per_gen = [g.n_simulations // 15 for g in whole.generations]
+    with pytest.raises(KilledError):
+        _run(tmp_path / "cut", ToySimulator(fail_at_call=2 + sum(per_gen[:2]) + 1), **settings)
+    # undo generation 1's checkpoint, as if the process died right after pyabc stored it
+    rows = json.loads((tmp_path / "cut" / "generations.json").read_text())
+    (tmp_path / "cut" / "generations.json").write_text(json.dumps(rows[:1]))
+    (tmp_path / "cut" / "particles" / "gen_001.parquet").unlink()
+    resumed = _run(tmp_path / "cut", ToySimulator(), resume=True, **settings)
+    assert [g.t for g in resumed.generations] == [0, 1, 2]
+    for a, b in zip(whole.generations, resumed.generations, strict=True):
+        np.testing.assert_allclose(a.theta, b.theta)
+
+
+KILL_SCRIPT = """
+import sys, time
+import numpy as np
+sys.path.insert(0, {tests!r})
+from test_calibration_abc import DISTANCE, PRIORS, YBAR, ToySimulator
+from treatysim.calibration.calibrate import run_abc
+from treatysim.scenario.calibration import Method
+
+class Slow(ToySimulator):
+    def __call__(self, params, seeds):
+        time.sleep(0.05)
+        return super().__call__(params, seeds)
+
+run_abc(PRIORS, Slow(), {{"ybar": YBAR}}, DISTANCE, Method(**{settings!r}), 3, {out!r})
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["builtin", "pyabc"])
+def test_resume_after_kill_9(tmp_path, engine):
+    settings = {"engine": engine, "population_size": 30, "block_size": 15, "max_generations": 5}
+    whole = _run(tmp_path / "whole", ToySimulator(), **settings)
+    out = tmp_path / "killed"
+    script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), settings=settings, out=str(out))
+    child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            rows = out / "generations.json"
+            if rows.exists() and len(json.loads(rows.read_text() or "[]")) >= 2:
+                break
+            time.sleep(0.02)
+        assert child.poll() is None, "the calibration ended before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    resumed = _run(out, ToySimulator(), resume=True, **settings)
+    assert 2 <= resumed.resumed_from < 5
+    assert [g.t for g in resumed.generations] == [0, 1, 2, 3, 4]
+    assert _files(out) == [f"gen_{t:03d}.parquet" for t in range(5)]
+    for a, b in zip(whole.generations, resumed.generations, strict=True):
+        np.testing.assert_allclose(a.theta, b.theta)
+
+
+def test_draw_posterior_resamples_by_weight(tmp_path):
+    result = _run(tmp_path, ToySimulator(), engine="builtin", population_size=50,
+                  max_generations=2)  # fmt: skip
+    draws = draw_posterior(tmp_path, 200, seed=5)
+    assert len(draws) == 200 and list(draws.columns) == ["particle", "mu"]
+    assert draws.equals(draw_posterior(tmp_path, 200, seed=5))
+    theta = result.generations[-1].theta[:, 0]
+    np.testing.assert_allclose(draws["mu"], theta[draws["particle"]])
 
 
 def test_folder_guards(tmp_path):

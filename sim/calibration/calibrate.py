@@ -21,7 +21,12 @@ import pandas as pd
 
 from treatysim.calibration.generation import Generation
 from treatysim.calibration.priors import PriorSet
-from treatysim.calibration.pyabc_engine import RUN_ID, run_pyabc, stored_generations
+from treatysim.calibration.pyabc_engine import (
+    RUN_ID,
+    read_stored_generations,
+    run_pyabc,
+    stored_generations,
+)
 from treatysim.calibration.simulator import BlockSimulator, replicated
 from treatysim.calibration.smc import Problem, run_smc, stop_after, total_simulations
 from treatysim.calibration.store import (
@@ -202,10 +207,12 @@ def run_abc(
     else:
         db_path = folder / PYABC_DB
         stored = stored_generations(db_path) if resume else 0
-        if resume and stored != len(gens):
+        if stored < len(gens):
             raise CalibrationFolderError(
                 f"{folder}: the database holds {stored} generations, the folder {len(gens)}"
             )
+        for gen in read_stored_generations(db_path, priors.names, len(gens)) if resume else []:
+            checkpoint(gen)  # stored by pyabc, but killed before its checkpoint
         if not (gens and stop_after(gens[-1], method, total_simulations(gens, method))):
             run_pyabc(
                 problem,

@@ -118,7 +118,7 @@ class BlockHandoff:
         for worker in waiting:
             worker.answer(_AbortError("block abandoned"))
 
-    def _finish(self, t: int, worker: _Worker, message: tuple[str, Any], stats: Stats) -> Any:
+    def _finish(self, t: int, worker: _Worker, stats: Stats) -> Any:
         kind, payload = worker.answer(stats)
         while kind == "ask":  # a second model call within one particle: simulate it alone
             kind, payload = worker.answer(self._simulate(t, [payload])[0])
@@ -151,7 +151,7 @@ class BlockHandoff:
                 particles.append(payload)
                 continue
             try:
-                particles.append(self._finish(t, workers[i], messages[i], reply[i]))
+                particles.append(self._finish(t, workers[i], reply[i]))
             except BaseException:
                 self._abort([workers[j] for j in asking if j > i])
                 raise

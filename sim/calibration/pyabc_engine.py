@@ -55,7 +55,7 @@ def block_sampler_class() -> type:
     """The pyabc sampler class that evaluates candidates in blocks (made on first use)."""
     from pyabc.sampler import Sampler
 
-    class PyabcBlockSampler(Sampler):  # type: ignore[misc]
+    class PyabcBlockSampler(Sampler):
         """A pyabc sampler that hands each block of candidates to one simulator call.
 
         Args:
@@ -149,6 +149,19 @@ def stored_generations(db_path: Path) -> int:
 
     history = pyabc.History(f"sqlite:///{db_path}", _id=RUN_ID)
     return int(history.max_t) + 1 if history.n_populations > 0 else 0
+
+
+def read_stored_generations(db_path: Path, names: tuple[str, ...], start: int) -> list[Generation]:
+    """Generations ``start``, ``start + 1``, … stored in a calibration database.
+
+    Used on resume when a kill fell between pyabc's commit of a generation and its checkpoint;
+    their simulation counts are the stored evaluations.
+    """
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{db_path}", _id=RUN_ID)
+    stop = int(history.max_t) + 1 if history.n_populations > 0 else 0
+    return [generation_from_history(history, t, names, None) for t in range(start, stop)]
 
 
 def run_pyabc(

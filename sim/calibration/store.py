@@ -141,3 +141,24 @@ def posterior(folder: Path) -> pd.DataFrame:
     if not rows:
         raise FileNotFoundError(f"{folder}: no completed generation")
     return pq.read_table(particle_path(folder, int(rows[-1]["generation"]))).to_pandas()
+
+
+def draw_posterior(folder: Path, n: int, seed: int) -> pd.DataFrame:
+    """``n`` parameter sets resampled from the posterior by weight (multinomial), seeded.
+
+    The input of posterior ensembles: replication ``i`` of a run takes row ``i``.
+
+    Args:
+        folder: The calibration folder.
+        n: Number of draws.
+        seed: Seed of the resampling.
+
+    Returns:
+        One row per draw: the parameter columns and ``particle`` (the drawn particle's index).
+    """
+    frame = posterior(folder)
+    names = [c for c in frame.columns if c not in {"generation", "particle", "weight", "distance"}]
+    weights = frame["weight"].to_numpy(dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    idx = rng.choice(len(frame), size=n, p=weights / weights.sum())
+    return frame.iloc[idx][["particle", *names]].reset_index(drop=True)

@@ -126,8 +126,9 @@ def simulated_statistics(
     ev = ev.assign(day=day_array(ev["date"]).astype(float))
     first = ev.groupby(["run_id", "iso3", "stage"], sort=False)["day"].min()
     per_run: dict[str, dict[tuple[str, str], float]] = {}
-    for (run, iso3, stage), day in first.items():
-        per_run.setdefault(str(run), {})[(str(iso3), str(stage))] = float(day)
+    keys = first.index.to_list()
+    for (run_id, state, stage_name), day in zip(keys, first.to_numpy(dtype=float), strict=True):
+        per_run.setdefault(str(run_id), {})[(str(state), str(stage_name))] = float(day)
     out = []
     for run in run_ids:
         stage_day = per_run.get(str(run), {})

@@ -43,6 +43,7 @@ from treatysim.scenario.calibration import (
     Calibration,
     Method,
     Normal,
+    Uniform,
     calibration_json_schema,
     calibration_problems,
 )
@@ -131,6 +132,41 @@ def test_abc_matches_conjugate_normal_posterior(
     particles = pq.read_table(tmp_path / "particles" / f"gen_{generations - 1:03d}.parquet")
     assert particles.column_names == ["generation", "particle", "mu", "weight", "distance"]
     assert sum(particles.column("weight").to_pylist()) == pytest.approx(1.0)
+
+
+class BinomialSimulator:
+    """k ~ Binomial(20, p): the sufficient statistic of 20 Bernoulli trials."""
+
+    def __call__(self, params, seeds):
+        return [
+            {"k": float(np.random.default_rng(s).binomial(20, p["p"]))}
+            for p, s in zip(params, seeds, strict=True)
+        ]
+
+
+@pytest.mark.parametrize(("engine", "n"), [("builtin", 1000), ("pyabc", 300)])
+def test_abc_matches_conjugate_beta_binomial_posterior(tmp_path, engine, n):
+    """p ~ Uniform(0, 1) = Beta(1, 1), k = 7 of 20: the posterior is Beta(8, 14).
+
+    Its mean is 8/22 = 0.3636 and its sd sqrt(8 · 14 / (22² · 23)) = 0.1003. The statistic is
+    discrete, so the adaptive epsilon (the 0.3-quantile) reaches 0 (exact matches) and the run
+    stops there: the last generation is an importance sample of the exact posterior. The prior's
+    bounds make the kernel propose values outside [0, 1], which must be redrawn, not simulated.
+    Tolerances: the mean within 0.025 (about 4 standard errors, 0.1/sqrt(ESS) with ESS > 280),
+    the sd within 15%.
+    """
+    priors = PriorSet(("p",), (Uniform(distribution="uniform", low=0.0, high=1.0),))
+    distance = WeightedDistance(["k"], {"k": 1.0}, {"k": 1.0}, p=1)
+    method = Method(engine=engine, population_size=n, max_generations=8, epsilon_quantile=0.3)
+    result = run_abc(priors, BinomialSimulator(), {"k": 7.0}, distance, method, 5, tmp_path)
+    gen = result.generations[-1]
+    assert gen.epsilon == 0.0 and len(result.generations) < 8
+    assert ((gen.theta >= 0) & (gen.theta <= 1)).all()
+    mean = float(np.average(gen.theta[:, 0], weights=gen.weights))
+    sd = float(np.sqrt(np.average((gen.theta[:, 0] - mean) ** 2, weights=gen.weights)))
+    print(f"{engine}: mean {mean:.4f} sd {sd:.4f}; analytic 0.3636 0.1003; ESS {gen.ess:.0f}")
+    assert abs(mean - 8 / 22) < 0.025
+    assert abs(sd / np.sqrt(8 * 14 / (22**2 * 23)) - 1) < 0.15
 
 
 @pytest.mark.parametrize("engine", ["builtin", "pyabc"])

@@ -467,3 +467,30 @@ def test_run_calibration_from_a_file_model(tmp_path):
     assert manifest["calibration"]["base"] == "ottawa_2025"
     assert set(manifest["versions"]) >= {"python", "numpy", "treatysim"}
     assert list(result.posterior.columns[2:6]) == list(cal.priors)
+
+
+def test_handoff_blocks_keep_candidate_order_and_release_workers_on_failure():
+    from treatysim.calibration.handoff import BlockHandoff
+
+    class Particle:
+        def __init__(self, value):
+            self.value, self.accepted = value, value > 0
+
+    sim = ToySimulator()
+    handoff = BlockHandoff(lambda ps, ss: sim(ps, ss), block_size=8, seed=1)
+    draws = iter(np.linspace(-1, 1, 1000))
+
+    def simulate_one():
+        mu = float(next(draws))
+        return Particle(handoff.ask({"mu": mu})["ybar"] * 0 + mu)
+
+    out = []
+    evaluated = handoff.fill(out.append, 5, simulate_one, t=0)
+    assert [p.value for p in out] == sorted(p.value for p in out)  # candidate order
+    assert sum(p.accepted for p in out) == 5 and evaluated == len(out)
+    assert sim.calls and set(sim.calls) == {8}
+    failing = BlockHandoff(ToySimulator(fail_at_call=1), block_size=4, seed=1)
+    with pytest.raises(KilledError):
+        failing.fill(out.append, 1, lambda: failing.ask({"mu": 0.0}), t=0)
+    failing.close()  # every worker was released: close() returns
+    handoff.close()

@@ -121,7 +121,12 @@ class BlockHandoff:
     def _finish(self, t: int, worker: _Worker, stats: Stats) -> Any:
         kind, payload = worker.answer(stats)
         while kind == "ask":  # a second model call within one particle: simulate it alone
-            kind, payload = worker.answer(self._simulate(t, [payload])[0])
+            try:
+                again = self._simulate(t, [payload])[0]
+            except BaseException:
+                self._abort([worker])
+                raise
+            kind, payload = worker.answer(again)
         if kind == "error":
             raise payload
         return payload

@@ -22,6 +22,7 @@ LAYERS = (
     "results",
     "run",
     "analysis",
+    "calibration",
     "plots",
     "report",
     "api",

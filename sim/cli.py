@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.scenario.errors import ValidationError
-    from treatysim.scenario.validate import validate_file
+    from treatysim.scenario.load import validate_file
 
     status = EXIT_OK
     for file in args.files:
@@ -161,7 +161,7 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
 def _schema(args: argparse.Namespace, argv: list[str]) -> int:
     import json
 
-    from treatysim.scenario.validate import json_schema
+    from treatysim.scenario.doc import json_schema
 
     print(json.dumps(json_schema(args.kind), indent=2))
     return EXIT_OK

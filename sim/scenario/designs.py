@@ -379,8 +379,8 @@ def saltelli(
 ) -> NDArray[np.float64]:
     """Saltelli's sampling scheme (SALib) in the unit cube: ``n·(D+2)`` rows, or ``n·(2D+2)``.
 
-    Rows must stay in this order: :func:`treatysim.analysis.sensitivity.sobol_indices` reads the outcomes of
-    the matrices A, B and A_B^i from their positions.
+    Rows must stay in this order: :func:`treatysim.analysis.sensitivity.sobol_indices` reads
+    the outcomes of the matrices A, B and A_B^i from their positions.
     """
     try:
         from SALib.sample import sobol as salib_sobol

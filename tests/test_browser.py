@@ -1,10 +1,11 @@
 """Acceptance test of ``treatysim demo`` in a real browser (Playwright driving Debian's Chromium).
 
-The server runs as a user would start it (``python -m treatysim demo --port P --no-browser --scenario
-baltic_simple.yaml``); the test moves the ceasefire slider, presses Reset, steps the model with
-Step and with Play/Pause, and checks that the page shows what the same model, built in this
-process through :class:`treatysim.demo.server.DemoModel`, reports after the same number of steps. It ends the
-server with Ctrl-C (SIGINT), which must exit 0, and leaves a screenshot in test-artifacts/.
+The server runs as a user would start it (``python -m treatysim demo --port P --no-browser
+--scenario baltic_simple.yaml``); the test moves the ceasefire slider, presses Reset, steps the
+model with Step and with Play/Pause, and checks that the page shows what the same model, built
+in this process through :class:`treatysim.demo.model.DemoModel`, reports after the same number
+of steps. It ends the server with Ctrl-C (SIGINT), which must exit 0, and leaves a screenshot in
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from treatysim.demo.server import DemoModel, free_port
+from treatysim.demo.model import DemoModel
+from treatysim.demo.server import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

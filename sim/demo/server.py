@@ -22,6 +22,7 @@ import webbrowser
 from pathlib import Path
 
 from treatysim.demo.model import load_file
+from treatysim.scenario.errors import ValidationError
 
 #: Environment variable that carries ``--scenario`` from :func:`serve` to the page module.
 SCENARIO_ENV = "TREATYSIM_DEMO_SCENARIO"
@@ -135,8 +136,6 @@ def serve(port: int = 8765, scenario: Path | str | None = None, open_browser: bo
         )
         return 2
     if scenario is not None:
-        from treatysim.scenario.errors import ValidationError
-
         path = Path(scenario)
         try:
             load_file(str(path.resolve()))

@@ -227,12 +227,6 @@ def _child_at(data: Any, loc: Location) -> Any:
     return data
 
 
-def _child_at(data: Any, loc: Location) -> Any:
-    for part in loc:
-        data = child(data, part)
-    return data
-
-
 # --------------------------------------------------------------------------------------------
 # sweeps
 

@@ -54,6 +54,23 @@ class DecisionInputs:
     margin: float
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The quantities of one step's decision, each of shape (..., n, k) (states × treaties).
+
+    Attributes:
+        pressure: The push towards exit (:meth:`DecisionRule.pressure`).
+        threshold: The pressure needed to start an exit (:meth:`DecisionRule.threshold`).
+        wants_exit: Whether the state wants to leave the treaty (pressure past threshold).
+        wants_retract: Whether a state on its way out would now retract.
+    """
+
+    pressure: FloatArray
+    threshold: FloatArray
+    wants_exit: BoolArray
+    wants_retract: BoolArray
+
+
 class DecisionRule:
     """Base class of decision rules.
 
@@ -86,6 +103,19 @@ class DecisionRule:
         pressure, threshold = self.pressure(inputs), self.threshold(inputs)
         wants_exit = pressure > threshold if self.strict else pressure >= threshold
         return wants_exit, pressure < threshold - inputs.margin
+
+    def explain(self, inputs: DecisionInputs) -> Decision:
+        """What this rule compares and decides for every state and treaty, for reading.
+
+        The model steps with :meth:`decide`; this gives the same decision together with the
+        pressure and threshold behind it, broadcast to the full shape (..., n, k). The demo and
+        :class:`~treatysim.agents.state.StateAgent` read it.
+        """
+        shape = inputs.commitment.shape
+        pressure = np.broadcast_to(self.pressure(inputs), shape).astype(float)
+        threshold = np.broadcast_to(self.threshold(inputs), shape).astype(float)
+        wants_exit, wants_retract = self.decide(inputs)
+        return Decision(pressure, threshold, wants_exit, wants_retract)
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)

@@ -90,24 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def bundled_or_path(name: str) -> Path:
-    """A file path as given, or, when no such file exists, a bundled scenario of that name.
-
-    ``treatysim run ottawa_2025`` then works from an installed package, without the source tree
-    (also ``teaching/granovetter_riot`` and ``sweeps/ceasefire_timing``).
-    """
-    path = Path(name)
-    if path.exists():
-        return path
-    from importlib import resources
-
-    root = Path(str(resources.files("treatysim.scenarios")))
-    for candidate in (root / name, root / f"{name}.yaml"):
-        if candidate.is_file():
-            return candidate
-    return path
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -144,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.scenario.errors import ValidationError
-    from treatysim.scenario.validate import validate_file
+    from treatysim.scenario.load import validate_file
 
     status = EXIT_OK
     for file in args.files:
@@ -161,7 +143,7 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
 def _schema(args: argparse.Namespace, argv: list[str]) -> int:
     import json
 
-    from treatysim.scenario.validate import json_schema
+    from treatysim.scenario.doc import json_schema
 
     print(json.dumps(json_schema(args.kind), indent=2))
     return EXIT_OK
@@ -170,6 +152,7 @@ def _schema(args: argparse.Namespace, argv: list[str]) -> int:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.results.store import StoreError
     from treatysim.run.runner import apply_overrides, run_scenario
+    from treatysim.scenario.bundled import bundled_or_path
     from treatysim.scenario.load import load_scenario
 
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
@@ -211,6 +194,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.run.sweep import sweep_command
+    from treatysim.scenario.bundled import bundled_or_path
 
     args.sweep = str(bundled_or_path(args.sweep))
     return sweep_command(args, ["treatysim", *argv])

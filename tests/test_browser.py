@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from treatysim.demo.server import DemoModel, free_port
+from treatysim.demo.model import DemoModel
+from treatysim.demo.server import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

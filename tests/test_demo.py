@@ -10,16 +10,11 @@ import numpy as np
 import pytest
 
 from treatysim.demo import server as demo
-from treatysim.demo.server import (
-    DemoModel,
-    bundled_scenarios,
-    layout_of,
-    scenario_choices,
-    scenario_defaults,
-    scenario_key,
-)
+from treatysim.demo.layout import layout_of
+from treatysim.demo.model import DemoModel, scenario_choices, scenario_defaults
 from treatysim.model.world import build_world
 from treatysim.run.runner import Task, apply_overrides, replication_seed, run_one
+from treatysim.scenario.bundled import bundled_scenarios, scenario_key
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.load import load_scenario
 

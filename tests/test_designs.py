@@ -14,7 +14,7 @@ from treatysim.scenario import designs
 from treatysim.scenario.designs import DesignError
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.sweep import Sweep
-from treatysim.scenario.validate import load_sweep
+from treatysim.scenario.load import load_sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -11,6 +11,7 @@ exactly these problems, no more and no fewer, in this order.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,7 @@ import pytest
 
 from treatysim.cli import main
 from treatysim.scenario.errors import Problem, ValidationError
-from treatysim.scenario.load import load_scenario
-from treatysim.scenario.validate import load_sweep, validate_file
+from treatysim.scenario.load import load_scenario, load_sweep, validate_file
 from treatysim.scenario.yamlio import MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -180,6 +180,15 @@ SCENARIOS: dict[str, list[Expect]] = {
     "schema_version_2.yaml": [
         E(2, 17, "schema_version", "unsupported schema_version 2; this treatysim reads 1"),
     ],
+    # true and 1.0 equal 1 in Python: the one version check refuses them in both kinds of file
+    "schema_version_true.yaml": [
+        E(2, 17, "schema_version",
+          "unsupported schema_version True; this treatysim reads 1 (write the number 1)"),
+    ],
+    "schema_version_float.yaml": [
+        E(2, 17, "schema_version",
+          "unsupported schema_version 1.0; this treatysim reads 1 (write the whole number 1)"),
+    ],
     # -- every problem is reported -------------------------------------------------------------
     "multiple_problems.yaml": [
         E(8, 9, "calendar.step", "'fortnight' is not allowed"),
@@ -237,6 +246,14 @@ SWEEPS: dict[str, list[Expect]] = {
     "unsupported_schema_version.yaml": [
         E(2, 17, "schema_version", "unsupported schema_version 3; this treatysim reads 1"),
     ],
+    "schema_version_true.yaml": [
+        E(2, 17, "schema_version",
+          "unsupported schema_version True; this treatysim reads 1 (write the number 1)"),
+    ],
+    "schema_version_float.yaml": [
+        E(2, 17, "schema_version",
+          "unsupported schema_version 1.0; this treatysim reads 1 (write the whole number 1)"),
+    ],
     # one problem per value, not one per member of the union of allowed types
     "factor_value_wrong_type.yaml": [
         E(7, 14, "factors[0].values[0]",
@@ -277,6 +294,14 @@ CLI_EXACT: dict[str, list[str]] = {
     ],
     "sweeps/sobol_not_power_of_two.yaml": [
         "10:3: design: sobol samples must be a power of two (got 100; try 64 or 128)",
+    ],
+    "schema_version_true.yaml": [
+        "2:17: schema_version: unsupported schema_version True; this treatysim reads 1 "
+        "(write the number 1)",
+    ],
+    "sweeps/schema_version_float.yaml": [
+        "2:17: schema_version: unsupported schema_version 1.0; this treatysim reads 1 "
+        "(write the whole number 1)",
     ],
     "sweeps/unknown_outcome.yaml": [
         "13:26: outcomes[1]: unknown outcome 'cascade_sise'; did you mean 'cascade_size'?",
@@ -500,6 +525,35 @@ def test_schema_version_must_be_the_number_one(tmp_path: Path, written: str, mes
     path = tmp_path / "version.yaml"
     path.write_text(text.replace("schema_version: 1", f"schema_version: {written}"), "utf-8")
     assert_matches(load(path), [E(2, 17, "schema_version", message)], str(path))
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("true", "unsupported schema_version True; this treatysim reads 1"),
+        ("1.0", "unsupported schema_version 1.0; this treatysim reads 1"),
+        ("'1'", "unsupported schema_version '1'; this treatysim reads 1 (write the number without"),
+        ("[1]", "unsupported schema_version [1]; this treatysim reads 1"),
+    ],
+)
+def test_sweep_schema_version_is_checked_as_a_scenario_s(
+    tmp_path: Path, written: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One version check for both kinds: a sweep refuses what a scenario refuses (exit 2)."""
+    text = (VALID / "sweep_minimal.yaml").read_text(encoding="utf-8")
+    shutil.copy(VALID / "minimal.yaml", tmp_path / "minimal.yaml")
+    path = tmp_path / "version.yaml"
+    path.write_text(text.replace("schema_version: 1", f"schema_version: {written}"), "utf-8")
+    assert_matches(load_sweep_problems(path), [E(1, 17, "schema_version", message)], str(path))
+    code, out, err = run_cli(capsys, str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{path}:1:17: schema_version: {message}")
+
+
+def load_sweep_problems(path: Path) -> list[Problem]:
+    with pytest.raises(ValidationError) as info:
+        load_sweep(path)
+    return info.value.problems
 
 
 def test_several_files_in_one_call(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,8 +8,8 @@ chosen scenario: the ceasefire slider spans that scenario's calendar and is disa
 scenario has no ceasefire event, and the threat sliders are disabled under threshold rules.
 As in SolaraViz, a changed control takes effect on Reset.
 
-Run it with ``treatysim demo``, or ``solara run treatysim.demo.app`` (set ``TREATYSIM_DEMO_SCENARIO``
-to add a scenario file to the dropdown).
+Run it with ``treatysim demo``, or ``solara run treatysim.demo.app`` (set
+``TREATYSIM_DEMO_SCENARIO`` to add a scenario file to the dropdown).
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from treatysim.demo.figures import cascade_figure, decision_figure, map_figure
-from treatysim.demo.server import (
+from treatysim.demo.model import (
     DEFAULT_SCENARIO,
-    SCENARIO_ENV,
     DemoModel,
     load_choice,
     scenario_choices,
     scenario_defaults,
-    scenario_key,
 )
+from treatysim.demo.server import SCENARIO_ENV
+from treatysim.scenario.bundled import scenario_key
 
 _EXTRA = os.environ.get(SCENARIO_ENV) or None
 #: Dropdown key → scenario file.

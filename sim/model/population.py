@@ -16,31 +16,10 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
-from treatysim.scenario.dataset import Dataset, StateRecord
-from treatysim.scenario.schema import Scenario, SyntheticNetwork, SyntheticPopulation, Thresholds
+from treatysim.scenario.schema import SyntheticNetwork, Thresholds
 
 #: Graph families with no randomness: generated once, whatever the seed.
 DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
-
-
-def synthetic_dataset(population: SyntheticPopulation, name: str = "synthetic") -> Dataset:
-    """A state table for a synthetic population: ids, and positions on a circle for display."""
-    ids = population.ids()
-    n = len(ids)
-    states = {}
-    for i, agent in enumerate(ids):
-        angle = 2 * math.pi * i / n
-        states[agent] = StateRecord(
-            iso3=agent,
-            name=agent,
-            lat=math.sin(angle),
-            lon=math.cos(angle),
-            land_borders=(),
-            eu=False,
-            nato=False,
-            columns={"iso3": agent},
-        )
-    return Dataset(name=name, states=states, columns=("iso3",))
 
 
 def generate_graph(
@@ -138,12 +117,3 @@ def draw_thresholds(
         return rng.uniform(thresholds.low, thresholds.high, n)
     assert thresholds.mean is not None and thresholds.sd is not None
     return rng.normal(thresholds.mean, thresholds.sd, n)
-
-
-def scenario_dataset(scenario: Scenario, base_dir: Path | None = None) -> Dataset:
-    """The state table a scenario runs on: its synthetic population's, or its dataset."""
-    from treatysim.scenario.dataset import load_dataset
-
-    if scenario.states.synthetic is not None:
-        return synthetic_dataset(scenario.states.synthetic, scenario.name)
-    return load_dataset(scenario.states.dataset, base_dir)

@@ -19,10 +19,9 @@ from treatysim.model.population import (
     DETERMINISTIC,
     fixed_thresholds,
     generate_graph,
-    scenario_dataset,
 )
 from treatysim.scenario.checks import expand
-from treatysim.scenario.dataset import Dataset, haversine_km, load_observed
+from treatysim.scenario.dataset import Dataset, haversine_km, load_observed, scenario_dataset
 
 if TYPE_CHECKING:
     from treatysim.scenario.schema import Scenario, SyntheticPopulation

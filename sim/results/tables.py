@@ -18,23 +18,11 @@ import pandas as pd
 
 from treatysim.model.pipeline import ANNOUNCED, NOTIFIED, RETRACTED, SUSPENDED, WITHDRAWN
 from treatysim.scenario.schema import STAGES
+from treatysim.scenario.sweep import OUTCOMES  # noqa: F401  (the M of XLRM; shards reads it here)
 
 if TYPE_CHECKING:
     from treatysim.run.runner import Output
     from treatysim.model.world import World
-
-#: Outcome columns of runs.parquet for the primary treaty (other treaties get a suffix).
-OUTCOMES = (
-    "cascade_size",
-    "n_announced",
-    "n_notified",
-    "n_withdrawn",
-    "n_suspended",
-    "n_retracted",
-    "first_announcement",
-    "first_exit",
-    "days_to_first_exit",
-)
 
 
 @dataclass

@@ -25,7 +25,7 @@ import numpy as np
 
 from treatysim.model.world import World
 from treatysim.scenario.errors import Problem, ValidationError
-from treatysim.scenario.load import Loaded, validate_document
+from treatysim.scenario.load import Loaded, revalidate
 
 #: Where runs go when no --out is given (relative to the working directory).
 DEFAULT_RESULTS = Path("results")
@@ -220,30 +220,7 @@ def apply_overrides(loaded: Loaded[Any], assignments: Sequence[str]) -> Loaded[A
     Raises:
         ValidationError: A malformed assignment, or a value the schema or checks reject.
     """
-    from treatysim.scenario.checks import check_scenario
-    from treatysim.scenario.keypath import KeyPathError, parse_assignment, set_path
-    from treatysim.scenario.schema import Scenario
-    from treatysim.scenario.yamlio import Document
-
-    if not assignments:
-        return loaded
-    data = loaded.document.data
-    problems: list[Problem] = []
-    for n, text in enumerate(assignments, start=1):
-        try:
-            path, value = parse_assignment(text)
-            data = set_path(data, path, value)
-        except KeyPathError as exc:
-            problems.append(Problem("--set", n, 1, text.partition("=")[0], str(exc)))
-    if problems:
-        raise ValidationError(problems)
-    doc = Document(data, loaded.document.file, loaded.document.value_pos, loaded.document.key_pos)
-    scenario = validate_document(doc, Scenario)
-    out = Loaded(scenario, doc, loaded.path)
-    problems = check_scenario(out)
-    if problems:
-        raise ValidationError(problems)
-    return out
+    return revalidate(loaded, assignments)
 
 
 def resolved_document(loaded: Loaded[Any], replications: int, seed: int) -> dict[str, Any]:

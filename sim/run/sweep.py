@@ -261,7 +261,7 @@ def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> Swe
     """Load a sweep file, its base scenario and its design; validate every point's scenario.
 
     Args:
-        path: The sweep file (or one already loaded with :func:`treatysim.scenario.validate.load_sweep`).
+        path: The sweep file (or one already loaded with :func:`treatysim.scenario.load.load_sweep`).
         check_points: Validate each point's scenario now (catches a bad value before any run).
 
     Raises:
@@ -270,7 +270,7 @@ def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> Swe
     from treatysim.run.runner import resolved_document
     from treatysim.scenario.designs import DesignError, generate
     from treatysim.scenario.load import load_scenario
-    from treatysim.scenario.validate import load_sweep
+    from treatysim.scenario.load import load_sweep
 
     loaded = load_sweep(path) if isinstance(path, str | Path) else path
     sweep: Sweep = loaded.model
@@ -910,7 +910,7 @@ def sweep_command(args: argparse.Namespace, command: Sequence[str]) -> int:
     Exit codes: 0 every run ok, 1 some runs failed or the sweep stopped, 2 bad input.
     """
     from treatysim.run.executors import ExecutorError, default_workers
-    from treatysim.scenario.validate import load_sweep
+    from treatysim.scenario.load import load_sweep
 
     workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:

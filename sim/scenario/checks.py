@@ -8,18 +8,18 @@ dates outside the calendar, duplicate states and unknown decision rules.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from treatysim.model.population import scenario_dataset
-from treatysim.scenario.dataset import Dataset, DatasetError, load_observed
-from treatysim.scenario.errors import Problem, format_path
+from treatysim.scenario.dataset import Dataset, DatasetError, load_observed, scenario_dataset
+from treatysim.scenario.errors import Problem, ValidationError, format_path
+from treatysim.scenario.explain import did_you_mean, validate_document
+from treatysim.scenario.parameters import RULE_NAMES
+from treatysim.scenario.schema import Scenario
+from treatysim.scenario.yamlio import Document, Loaded
 
 if TYPE_CHECKING:
-    from treatysim.scenario.load import Loaded
-    from treatysim.scenario.schema import Scenario
     from treatysim.scenario.yamlio import Location
 
 #: Groups every scenario has; they come from the dataset's columns.
@@ -65,24 +65,6 @@ def expand(
     return out
 
 
-def _suggest(word: str, options: Iterable[str]) -> str:
-    matches = difflib.get_close_matches(word, list(options), n=5, cutoff=0.6)
-    if not matches:
-        return ""
-    # equally close options (LTA: LTU or MLT?) are told apart by the longer common start
-    ratio = difflib.SequenceMatcher(None, word, matches[0]).ratio()
-    tied = [m for m in matches if difflib.SequenceMatcher(None, word, m).ratio() == ratio]
-    best = max(tied, key=lambda m: len(_common_prefix(word, m)))
-    return f"; did you mean '{best}'?"
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
-
-
 class _Checker:
     def __init__(self, loaded: Loaded[Any]) -> None:
         self.loaded = loaded
@@ -107,7 +89,7 @@ class _Checker:
             return True
         options = sorted(known_states | (set(self.scenario.groups) | set(BUILTIN_GROUPS)))
         what = "state or group" if groups else "state"
-        self.add(loc, f"unknown {what} '{name}'" + _suggest(name, options), key=key)
+        self.add(loc, f"unknown {what} '{name}'" + did_you_mean(name, options), key=key)
         return False
 
     def state_in_scenario(self, name: str, loc: Location, *, key: bool = False) -> bool:
@@ -122,7 +104,7 @@ class _Checker:
         if name in self.scenario.treaties:
             return True
         options = list(self.scenario.treaties)
-        self.add(loc, f"unknown treaty '{name}'" + _suggest(name, options), key=key)
+        self.add(loc, f"unknown treaty '{name}'" + did_you_mean(name, options), key=key)
         return False
 
     def date_ok(self, date: dt.date, loc: Location) -> None:
@@ -212,7 +194,7 @@ class _Checker:
                 self.add(
                     (*loc, "column"),
                     f"the dataset has no column '{column}'"
-                    + _suggest(column, self.dataset.columns),
+                    + did_you_mean(column, self.dataset.columns),
                 )
             self.names(treaty.parties.include, (*loc, "include"))
             self.names(treaty.parties.exclude, (*loc, "exclude"))
@@ -231,20 +213,18 @@ class _Checker:
             if name not in self.scenario.groups:
                 self.add(
                     ("network", "ties", "groups", name),
-                    f"unknown group '{name}'" + _suggest(name, self.scenario.groups),
+                    f"unknown group '{name}'" + did_you_mean(name, self.scenario.groups),
                     key=True,
                 )
 
     def parameters(self) -> None:
-        from treatysim.agents.rules import RULES
-
         rule = self.scenario.parameters.rule
-        if rule not in RULES:
+        if rule not in RULE_NAMES:
             self.add(
                 ("parameters", "rule"),
                 f"unknown decision rule '{rule}'"
-                + _suggest(rule, RULES)
-                + f" (registered: {', '.join(sorted(RULES))})",
+                + did_you_mean(rule, RULE_NAMES)
+                + f" (registered: {', '.join(sorted(RULE_NAMES))})",
             )
         self.population()
 
@@ -281,7 +261,7 @@ class _Checker:
             if source is not None and source not in sc.threat_sources:
                 self.add(
                     (*loc, "source"),
-                    f"unknown threat source '{source}'" + _suggest(source, sc.threat_sources),
+                    f"unknown threat source '{source}'" + did_you_mean(source, sc.threat_sources),
                 )
             state = getattr(event, "state", None)
             if state is not None:
@@ -320,3 +300,20 @@ class _Checker:
 def check_scenario(loaded: Loaded[Any]) -> list[Problem]:
     """Every cross-reference problem in a schema-valid scenario."""
     return _Checker(loaded).run()
+
+
+def checked_scenario(doc: Document, path: Path | None) -> Loaded[Scenario]:
+    """Validate a scenario document against the schema, then cross-check it.
+
+    Args:
+        doc: The document (positions point into the file it came from).
+        path: The scenario file, against whose folder relative paths resolve.
+
+    Raises:
+        ValidationError: The schema's problems, else every cross-reference problem.
+    """
+    loaded = Loaded(validate_document(doc, Scenario), doc, path)
+    problems = check_scenario(loaded)
+    if problems:
+        raise ValidationError(problems)
+    return loaded

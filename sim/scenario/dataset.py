@@ -1,4 +1,4 @@
-"""Bundled reference data: the state table and observed stages.
+"""Reference data: the state table a scenario runs on, and observed stages.
 
 Datasets are package data (``sim/data``), so they resolve after a plain ``pip install``. A
 scenario names a bundled dataset (``europe_2025``) or gives a CSV path relative to itself.
@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from treatysim.scenario.population import SyntheticPopulation
+    from treatysim.scenario.schema import Scenario
 
 #: Bundled state tables by name.
 BUNDLED_DATASETS = {"europe_2025": "europe_states.csv"}
@@ -132,6 +137,33 @@ def load_observed(name: str, base_dir: Path | None = None) -> list[dict[str, str
     for row in rows:
         dt.date.fromisoformat(row["date"])
     return rows
+
+
+def synthetic_dataset(population: SyntheticPopulation, name: str = "synthetic") -> Dataset:
+    """A state table for a synthetic population: ids, and positions on a circle for display."""
+    ids = population.ids()
+    n = len(ids)
+    states = {}
+    for i, agent in enumerate(ids):
+        angle = 2 * math.pi * i / n
+        states[agent] = StateRecord(
+            iso3=agent,
+            name=agent,
+            lat=math.sin(angle),
+            lon=math.cos(angle),
+            land_borders=(),
+            eu=False,
+            nato=False,
+            columns={"iso3": agent},
+        )
+    return Dataset(name=name, states=states, columns=("iso3",))
+
+
+def scenario_dataset(scenario: Scenario, base_dir: Path | None = None) -> Dataset:
+    """The state table a scenario runs on: its synthetic population's, or its dataset."""
+    if scenario.states.synthetic is not None:
+        return synthetic_dataset(scenario.states.synthetic, scenario.name)
+    return load_dataset(scenario.states.dataset, base_dir)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

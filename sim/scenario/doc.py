@@ -1,11 +1,13 @@
-"""Generate docs/ODD.md's parameter table from the scenario schema, so the two never disagree.
+"""Documentation generated from the languages: ODD's parameter table and the JSON Schema.
 
-``python -m treatysim.scenario.doc`` rewrites the table between the markers in docs/ODD.md; a test checks that
-the committed table equals the generated one.
+``python -m treatysim.scenario.doc`` rewrites the table between the markers in docs/ODD.md, so
+the table and the schema never disagree; a test checks that the committed table equals the
+generated one. :func:`json_schema` is what ``treatysim schema`` prints.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from treatysim.scenario import schema as sc
+from treatysim.scenario.sweep import Sweep
 
 START = "<!-- parameter-table:start -->"
 END = "<!-- parameter-table:end -->"
@@ -79,6 +82,27 @@ def replace_table(text: str) -> str:
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     return f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+
+
+def json_schema(kind: str = "all") -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of scenario files, sweep files, or either."""
+    scenario = sc.Scenario.model_json_schema()
+    sweep = Sweep.model_json_schema()
+    header = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    if kind == "scenario":
+        return {**header, "title": "treatysim scenario", **scenario}
+    if kind == "sweep":
+        return {**header, "title": "treatysim sweep", **sweep}
+    defs = {**scenario.pop("$defs", {}), **sweep.pop("$defs", {})}
+    defs["Scenario"] = scenario
+    defs["Sweep"] = sweep
+    return {
+        **header,
+        "title": "treatysim scenario or sweep file",
+        "description": f"Generated {dt.date.today().isoformat()} from treatysim's pydantic models.",
+        "anyOf": [{"$ref": "#/$defs/Scenario"}, {"$ref": "#/$defs/Sweep"}],
+        "$defs": defs,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

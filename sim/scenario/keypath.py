@@ -11,6 +11,9 @@ import copy
 import re
 from typing import Any
 
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.yamlio import load_yaml_text
+
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -106,9 +109,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     Raises:
         KeyPathError: No ``=``, or the value is not plain YAML.
     """
-    from treatysim.scenario.errors import ValidationError
-    from treatysim.scenario.yamlio import load_yaml_text
-
     if "=" not in text:
         raise KeyPathError(f"'{text}': expected key.path=value")
     path, raw = text.split("=", 1)

@@ -13,9 +13,25 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from treatysim.scenario.schema import Frozen, Name
+from treatysim.scenario.types import Frozen, Name
 
 FactorValue = float | int | dt.date | str | bool
+
+#: The per-run outcomes (the M of XLRM): columns of runs.parquet for the primary treaty; the
+#: other treaties' columns carry the suffix ``__TREATY``. A sweep summarises the numeric ones.
+OUTCOMES = (
+    "cascade_size",
+    "n_announced",
+    "n_notified",
+    "n_withdrawn",
+    "n_suspended",
+    "n_retracted",
+    "first_announcement",
+    "first_exit",
+    "days_to_first_exit",
+)
+#: Outcomes that are dates, not numbers (a sweep cannot average them).
+DATE_OUTCOMES = ("first_announcement", "first_exit")
 
 
 class Factor(Frozen):
@@ -50,7 +66,7 @@ class Factor(Frozen):
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:
         # A factor of a table design may give neither: its values come from the table's column
-        # (validate.py requires values or a range for every other design).
+        # (the sweep's cross-checks require values or a range for every other design).
         has_range = self.low is not None or self.high is not None
         if self.values is not None and has_range:
             raise ValueError("give either values or low/high, not both")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError, SafeConstructor
@@ -18,6 +18,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from treatysim.scenario.errors import Problem, ValidationError, format_path
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: Files larger than this are refused before parsing (a scenario is a few kilobytes).
 MAX_FILE_BYTES = 2_000_000
@@ -68,6 +71,20 @@ class Document:
         """Build a :class:`Problem` positioned at ``loc``."""
         line, col = self.position(loc, key=key)
         return Problem(self.file, line, col, printable(path), printable(message))
+
+
+@dataclass(frozen=True)
+class Loaded[M: BaseModel]:
+    """A validated file: the model, the parsed document and where it came from."""
+
+    model: M
+    document: Document
+    path: Path | None
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative paths in the file resolve against."""
+        return self.path.parent if self.path is not None else None
 
 
 def printable(text: str) -> str:

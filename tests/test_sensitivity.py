@@ -1,9 +1,10 @@
 """Sensitivity indices against functions whose answers are known analytically.
 
 The functions stand in for the model's averaged outcome and go through the same machinery as a
-sweep: the design from :func:`treatysim.scenario.designs.generate`, a runs table with replications per point,
-:func:`treatysim.report.sweep_report.point_summary` (means over replications) and
-:func:`treatysim.report.sweep_report.sweep_sensitivity`.
+sweep: the design from :func:`treatysim.scenario.designs.generate`, a runs table with
+replications per point,
+:func:`treatysim.analysis.point_summary.point_summary` (means over replications) and
+:func:`treatysim.analysis.sensitivity.sweep_sensitivity`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from treatysim.analysis import sensitivity
-from treatysim.report.sweep_report import point_summary, sweep_sensitivity
+from treatysim.analysis.point_summary import point_summary
+from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.scenario import designs
 from treatysim.scenario.sweep import Sweep
 

@@ -45,6 +45,7 @@ def cascade_plot(
     *,
     observed: Mapping[str, Sequence[int]] | None = None,
     events: Sequence[EventMark] = (),
+    noun: str = "states",
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -59,6 +60,7 @@ def cascade_plot(
         base: Output path without suffix.
         observed: Per stage, the observed cumulative counts on the step dates (black dashes).
         events: The scenario's events inside the calendar, as ``(date, label)``.
+        noun: What is counted (``states``, or ``agents`` for a synthetic population).
         title: Figure title.
         svg: Also write SVG.
     """
@@ -75,7 +77,7 @@ def cascade_plot(
         if observed and any(observed.get(stage, [])):
             ax.step(x, observed[stage], where="post", color=OKABE_ITO["black"], lw=1.3, ls="--",
                     label="observed")  # fmt: skip
-        ax.set_ylabel(f"states {stage}", fontsize=9)
+        ax.set_ylabel(f"{noun} {stage}", fontsize=9)
         ax.set_ylim(bottom=0)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=style.GRID_ALPHA)
@@ -85,7 +87,7 @@ def cascade_plot(
     style.date_axis(axes[-1])
     fig.suptitle(
         title
-        + "\ncumulative count of states; line: median of runs; bands: 50% and 90% of runs"
+        + f"\ncumulative count of {noun}; line: median of runs; bands: 50% and 90% of runs"
         + ("; dotted: scenario events" if shown else ""),
         fontsize=10,
     )
@@ -181,6 +183,8 @@ def timeline_plot(
     stages: Sequence[str],
     base: Path,
     *,
+    noun: str = "state",
+    left_out: int = 0,
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -191,6 +195,8 @@ def timeline_plot(
         rows: ``(label, occupancy)`` per state, occupancy shaped (len(stages), steps).
         stages: Stage names of the occupancy rows.
         base: Output path without suffix.
+        noun: One of what a row stands for (``state``, or ``agent``).
+        left_out: Further rows that moved but are not drawn (said in the title).
         title: Figure title.
         svg: Also write SVG.
     """
@@ -198,30 +204,46 @@ def timeline_plot(
 
     n = max(len(rows), 1)
     fig = style.figure(10, 1.6 + 0.34 * n)
-    axes = np.atleast_1d(fig.subplots(n, 1, sharex=True))
+    ax = fig.subplots()
     x = style.as_dates(dates)
-    colours = [STAGE_COLOURS.get(s, "#999999") for s in stages]
-    for ax, (label, occ) in zip(axes, rows, strict=False):
-        ax.stackplot(x, occ, colors=colours, step="post", lw=0)
-        ax.set_ylim(0, 1)
-        ax.set_yticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    # one axes, a strip per row (top row first): far cheaper to lay out than a subplot per row
+    height = 0.86
+    for r, (_, occ) in enumerate(rows):
+        bottom = n - 1 - r + (1 - height) / 2
+        lower = np.zeros(occ.shape[1])
+        for j, stage in enumerate(stages):
+            upper = lower + occ[j]
+            if occ[j].any():
+                ax.fill_between(
+                    x,
+                    bottom + height * lower,
+                    bottom + height * upper,
+                    step="post",
+                    color=STAGE_COLOURS.get(stage, "#999999"),
+                    lw=0,
+                )
+            lower = upper
+        ax.axhspan(bottom, bottom + height, fill=False, ec="#444444", lw=0.6)
+    ax.set_ylim(0, n)
+    ax.set_yticks([n - 1 - r + 0.5 for r in range(len(rows))], [label for label, _ in rows])
+    ax.tick_params(axis="y", length=0, labelsize=8)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
     if not rows:
-        axes[0].text(
-            0.5, 0.5, "no state left the party stage", ha="center", transform=axes[0].transAxes
-        )
-    style.date_axis(axes[-1])
-    axes[-1].set_xlabel("date")
+        ax.text(0.5, 0.5, f"no {noun} left the party stage", ha="center", transform=ax.transAxes)
+    ax.set_xlim(x[0], x[-1])
+    style.date_axis(ax)
+    ax.set_xlabel("date")
     used = [s for s in stages if any(occ[stages.index(s)].any() for _, occ in rows)] or list(stages)
     handles = [
         Patch(facecolor=STAGE_COLOURS.get(s, "#999999"), edgecolor="#666666", label=s) for s in used
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), fontsize=8)
+    shown = f"; {len(rows)} of {len(rows) + left_out} that moved shown" if left_out else ""
     fig.suptitle(
-        title + " — share of runs in each stage (label: P(state left the party stage))",
+        f"{title} — share of runs in each stage (label: P({noun} left the party stage){shown})",
         fontsize=10,
     )
-    axes[-1].set_xlim(x[0], x[-1])
     return style.save(fig, base, svg=svg)
 
 
@@ -230,6 +252,7 @@ def cascade_size_plot(
     base: Path,
     *,
     observed: int | None = None,
+    noun: str = "states",
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -239,6 +262,7 @@ def cascade_size_plot(
         size: :func:`treatysim.analysis.stats.size_summary` output.
         base: Output path without suffix.
         observed: The observed cascade size, marked when known.
+        noun: What the size counts (``states``, or ``agents``).
         title: Figure title.
         svg: Also write SVG.
     """
@@ -262,9 +286,14 @@ def cascade_size_plot(
         ax.axvline(mean["mean"], color=OKABE_ITO["orange"], lw=2, label=f"mean {mean['mean']:.2f}")
     if observed is not None:
         ax.axvline(observed, color=OKABE_ITO["black"], lw=2, ls="--", label=f"observed {observed}")
-    ax.set_xlabel("cascade size (states that announced or suspended)")
+    ax.set_xlabel(f"cascade size ({noun} that announced or suspended)")
     ax.set_ylabel("share of runs")
-    ax.set_xticks(sizes if sizes.size <= 30 else sizes[:: int(np.ceil(sizes.size / 30))])
+    if sizes.size <= 30:
+        ax.set_xticks(sizes)
+    else:  # round tick values (0, 200, 400, ...), not every k-th size
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
     ax.set_title(f"{title}\ncascade size distribution ({size['n']} runs)", fontsize=10)
     ax.grid(axis="y", alpha=style.GRID_ALPHA)
     ax.legend(fontsize=8)

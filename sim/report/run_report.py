@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 #: Most states listed in the tables of summary.md.
 TOP = 15
+#: Most states drawn in timeline.png (the most likely to move).
+TIMELINE_ROWS = 25
 
 
 def ranked_states(treaty: Mapping[str, Any], stage: str = "announced") -> list[str]:
@@ -222,17 +224,25 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     curves = {s: tr["curves"][s] for s in stats.CURVE_STAGES}
     obs = tr["observed_curves"] if tr["observed_size"] is not None else None
     events = [(e.date, e.id or e.type) for e in world.scenario.events]
+    synthetic = world.population is not None
+    noun = "agent" if synthetic else "state"
     files = plots.cascade_plot(
         tr["curves"]["dates"],
         curves,
         out / "cascade",
         observed=obs,
         events=events,
+        noun=f"{noun}s",
         title=title,
         svg=svg,
     )
     files += plots.cascade_size_plot(
-        tr["cascade_size"], out / "cascade_size", observed=tr["observed_size"], title=title, svg=svg
+        tr["cascade_size"],
+        out / "cascade_size",
+        observed=tr["observed_size"],
+        noun=f"{noun}s",
+        title=title,
+        svg=svg,
     )
     k = world.treaties.index(t)
     states = tr["states"]
@@ -240,7 +250,8 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     def p_any(s: str) -> float:
         return float(states[s]["moved"]["p"] or 0.0)
 
-    movers = sorted((s for s in states if p_any(s) > 0.01), key=lambda s: (-p_any(s), s))[:25]
+    moved = sorted((s for s in states if p_any(s) > 0.01), key=lambda s: (-p_any(s), s))
+    movers = moved[:TIMELINE_ROWS]
     movers.sort(key=lambda s: (states[s]["stages"]["announced"]["median"] or "9999", -p_any(s)))
     ok = ok_run_ids(data.runs)
     steps = stats.day_array(world.calendar.dates)
@@ -252,8 +263,19 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
         for s in movers
     ]
     files += plots.timeline_plot(
-        world.calendar.dates, rows, stats.OCCUPANCY_STAGES, out / "timeline", title=title, svg=svg
+        world.calendar.dates,
+        rows,
+        stats.OCCUPANCY_STAGES,
+        out / "timeline",
+        noun=noun,
+        left_out=len(moved) - len(movers),
+        title=title,
+        svg=svg,
     )
+    if synthetic:
+        # a synthetic population has no geography: its agents would sit on an invented ring
+        summary["map"] = {"outlines": None, "capitals_only": [], "skipped": "no geography"}
+        return files
     p_exit = np.array([states[s]["stages"]["withdrawn"]["end"]["p"] or 0.0 for s in world.ids])
     map_files, capitals = map_plots.map_plot(
         world.ids,

@@ -1,9 +1,11 @@
 """Per-point statistics of a sweep: each outcome's mean and the probability of a cascade.
 
 For each design point and outcome, the mean over the point's ok runs with a Student-t interval
-(``mean ± t(n−1)·sd/√n``), and for each threshold k of the sweep ``P(cascade_size ≥ k)`` with
-Wilson's interval (:func:`treatysim.analysis.stats.wilson_interval`, the same as the run
-reports'). The table is long: one row per point and statistic, with the point's factor values.
+(``mean ± t(n−1)·sd/√n``, clipped at 0 where every value is non-negative, as
+:func:`treatysim.analysis.stats.mean_interval` does), and for each threshold k of the sweep
+``P(cascade_size ≥ k)`` with Wilson's interval (:func:`treatysim.analysis.stats.wilson_interval`,
+the same as the run reports'). The table is long: one row per point and statistic, with the
+point's factor values.
 
 Runs are read a row group at a time and reduced to per-point sums, so memory grows with the
 number of points, not of runs.
@@ -82,6 +84,7 @@ def point_summary(
     count = {o: np.zeros(n_points) for o in wanted}
     total = {o: np.zeros(n_points) for o in wanted}
     squares = {o: np.zeros(n_points) for o in wanted}
+    lowest = {o: np.full(n_points, np.inf) for o in wanted}
     hits = {k: np.zeros(n_points) for k in thresholds}
     ok_runs = np.zeros(n_points)
     failed = np.zeros(n_points)
@@ -96,6 +99,7 @@ def point_summary(
             count[name] += np.bincount(point[has], minlength=n_points)
             total[name] += np.bincount(point[has], weights=values[has], minlength=n_points)
             squares[name] += np.bincount(point[has], weights=values[has] ** 2, minlength=n_points)
+            np.minimum.at(lowest[name], point[has], values[has])
             if name == "cascade_size":
                 for k in thresholds:
                     hit = has & (values >= k)
@@ -123,6 +127,8 @@ def point_summary(
             var = np.maximum(squares[name] - n * mean * mean, 0) / (n - 1)
         sd = np.where(n >= 2, np.sqrt(var), np.nan)
         low, high = t_interval(n, mean, sd, confidence)
+        # as stats.mean_interval: a mean of non-negative values (counts, days) is not below 0
+        low = np.where(lowest[name] >= 0, np.maximum(low, 0.0), low)
         parts.append(rows(name, "mean", None, n, estimate=mean, ci_low=low, ci_high=high, sd=sd))
     for k in thresholds:
         n = count.get("cascade_size", ok_runs)

@@ -247,6 +247,44 @@ def design_indices(
     }
 
 
+#: Sobol' indices further than this outside [0, 1] are flagged (estimates near 0 wobble).
+OUTSIDE_TOLERANCE = 0.05
+#: Sobol' intervals narrower than this half-width are not flagged as wider than their index.
+NOISE_FLOOR = 0.1
+
+
+def reliability_warnings(method: str, indices: Mapping[str, Any]) -> list[str]:
+    """Plain-language warnings about indices too uncertain to read.
+
+    Sobol': an index whose bootstrap interval is wider than the index itself (and than
+    ±:data:`NOISE_FLOOR`), or an index outside [0, 1] by more than :data:`OUTSIDE_TOLERANCE`:
+    both mean the design has too few samples (or too few replications) for that factor.
+    Morris: a ``mu_star`` whose interval is wider than ``mu_star``.
+
+    Args:
+        method: ``sobol`` or ``morris``.
+        indices: One outcome's indices (:func:`sobol_indices` or :func:`morris_indices`).
+
+    Returns:
+        One sentence per doubtful index; empty when every index is usable.
+    """
+    keys = ("S1", "ST") if method == "sobol" else ("mu_star",)
+    out = []
+    for i, factor in enumerate(indices["factors"]):
+        for key in keys:
+            value, conf = indices[key][i], indices[f"{key}_conf"][i]
+            if value is None:
+                continue
+            shown = f"{key} of {factor} = {value:.2f} ± {conf or 0:.2f}"
+            if method == "sobol" and not -OUTSIDE_TOLERANCE <= value <= 1 + OUTSIDE_TOLERANCE:
+                out.append(f"{shown} lies outside [0, 1]: too few samples to estimate it")
+            elif (
+                conf is not None and conf > abs(value) and (method != "sobol" or conf > NOISE_FLOOR)
+            ):
+                out.append(f"{shown}: the interval is wider than the index")
+    return out
+
+
 def sweep_sensitivity(
     manifest: Mapping[str, Any],
     design: pd.DataFrame,
@@ -280,6 +318,9 @@ def sweep_sensitivity(
         levels=int(manifest["design"].get("levels", 4)),
         seed=int(manifest["root_seed"]) % (2**32),
     )
+    for indices in body["outcomes"].values():
+        if "error" not in indices:
+            indices["warnings"] = reliability_warnings(body["method"], indices)
     body["replications_averaged"] = int(manifest["replications"])
     body["note"] = (
         "indices of each point's mean over its replications (stochastic noise averaged out); "

@@ -205,31 +205,23 @@ def _heatmaps(
             out[i, j] = v
         return out
 
-    panels: list[tuple[str, str, NDArray[np.float64], tuple[float, float] | None]] = []
+    panels: list[tuple[str, str, pd.DataFrame, tuple[float, float] | None]] = []
     for k in thresholds:
         rows = probability_table(summary, k)
-        panels.append(
-            (
-                f"heatmap_p_cascade_ge_{k}",
-                f"P(cascade size ≥ {k})",
-                matrix(rows["estimate"].to_numpy(dtype=float)),
-                (0.0, 1.0),
-            )
-        )
+        panels.append((f"heatmap_p_cascade_ge_{k}", f"P(cascade size ≥ {k})", rows, (0.0, 1.0)))
     for outcome in outcomes:
         rows = mean_table(summary, outcome)
-        panels.append(
-            (
-                f"heatmap_mean_{_safe(outcome)}",
-                f"mean {_outcome_label(outcome)}",
-                matrix(rows["estimate"].to_numpy(dtype=float)),
-                None,
-            )
-        )
+        name = f"heatmap_mean_{_safe(outcome)}"
+        panels.append((name, f"mean {_outcome_label(outcome)}", rows, None))
     written = []
-    for name, title, values, limits in panels:
-        fig, ax = _figure(max(5.0, 0.7 * len(x_levels) + 2.5), max(3.5, 0.45 * len(y_levels) + 2.0))
-        vmin, vmax = limits if limits else (float(np.nanmin(values)), float(np.nanmax(values)))
+    for name, title, rows, limits in panels:
+        values = matrix(rows["estimate"].to_numpy(dtype=float))
+        low = matrix(rows["ci_low"].to_numpy(dtype=float))
+        high = matrix(rows["ci_high"].to_numpy(dtype=float))
+        # the scale spans the intervals and starts at 0 for a non-negative outcome, so colours
+        # do not stretch differences that lie inside the intervals
+        vmin, vmax = limits if limits else _mean_limits(values, low, high)
+        fig, ax = _figure(max(5.0, 0.9 * len(x_levels) + 2.5), max(3.5, 0.55 * len(y_levels) + 2.2))
         image = ax.imshow(
             values, origin="lower", aspect="auto", cmap=style.CMAP, vmin=vmin, vmax=vmax
         )
@@ -239,23 +231,47 @@ def _heatmaps(
         ax.set_yticks(range(len(y_levels)), [level_label(v) for v in y_levels])
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
-        ax.set_title(title)
+        ax.set_title(f"{title}\n{_runs_per_cell(rows)}; text: estimate [95% CI]", fontsize=10)
         if values.size <= 200:
             middle = (vmin + vmax) / 2
+            with_ci = values.size <= 80
             for (i, j), v in np.ndenumerate(values):
-                if not np.isnan(v):
-                    ax.text(
-                        j,
-                        i,
-                        f"{v:.2f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="black" if v > middle else "white",
-                    )
+                if np.isnan(v):
+                    continue
+                text = f"{v:.2f}"
+                if with_ci and not np.isnan(low[i, j]):
+                    text += f"\n[{low[i, j]:.2f}, {high[i, j]:.2f}]"
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5 if with_ci else 7,
+                    color="black" if v > middle else "white",
+                )
         fig.colorbar(image, ax=ax, label=title)
         written += style.save(fig, out / name, svg=svg)
     return written
+
+
+def _mean_limits(
+    values: NDArray[np.float64], low: NDArray[np.float64], high: NDArray[np.float64]
+) -> tuple[float, float]:
+    """Colour limits for means: the range of the intervals, from 0 for a non-negative outcome."""
+    bottom = float(np.nanmin(np.fmin(low, values)))
+    top = float(np.nanmax(np.fmax(high, values)))
+    if bottom >= 0 or float(np.nanmin(values)) >= 0:
+        bottom = 0.0
+    return (bottom, top) if top > bottom else (bottom, bottom + 1.0)
+
+
+def _runs_per_cell(rows: pd.DataFrame) -> str:
+    """``n = 50 runs per cell`` (or a range when points differ), failed runs mentioned."""
+    n = rows["n"].to_numpy(dtype=int)
+    failed = int(rows["n_failed"].sum())
+    count = f"{n.min()}" if n.min() == n.max() else f"{n.min()}–{n.max()}"
+    return f"n = {count} runs per cell" + (f", {failed} failed in all" if failed else "")
 
 
 def _sort_key(value: Any) -> Any:
@@ -348,6 +364,11 @@ def _sensitivity_plots(out: Path, indices: dict[str, Any], svg: bool) -> list[Pa
         ax.set_ylabel("factor")
         ax.axvline(0, color="0.5", linewidth=0.8)
         fig.legend(loc="outside lower center", ncols=2, frameon=False)
-        ax.set_title(f"Sensitivity of {_outcome_label(outcome)}")
+        title = f"Sensitivity of {_outcome_label(outcome)}"
+        if body.get("warnings"):
+            doubtful = len(body["warnings"])
+            title += f"\ncaution: {doubtful} unreliable {'index' if doubtful == 1 else 'indices'}"
+            title += " (intervals too wide; see summary.md)"
+        ax.set_title(title, fontsize=10)
         written += style.save(fig, out / f"sensitivity_{_safe(outcome)}", svg=svg)
     return written

@@ -239,6 +239,9 @@ def _markdown(
             lines += [head, "|---|---|---|---|---|"]
             for i, name in enumerate(body["factors"]):
                 lines.append(table_row([name, *(_num(body[key][i]) for key in keys)]))
+            if body.get("warnings"):
+                lines += ["", "Read with care (more samples or replications would help):", ""]
+                lines += [f"- {warning}" for warning in body["warnings"]]
     if manifest.get("failed"):
         lines += ["", "## Failed runs", ""]
         for failure in manifest.get("failures", [])[:20]:

@@ -20,6 +20,7 @@ from treatysim.analysis import stats
 from treatysim.analysis.run_summary import METHODS, Layout, ok_run_ids, summarize
 from treatysim.plots import map as map_plots
 from treatysim.plots import run as plots
+from treatysim.report import markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import (
@@ -51,17 +52,36 @@ def ranked_states(treaty: Mapping[str, Any], stage: str = "announced") -> list[s
     return sorted(key, key=lambda s: (-key[s], s))
 
 
+def _fmt_single(prop: Mapping[str, Any] | None, digits: int = 2) -> str:
+    """A number without its interval (one replication)."""
+    return markdown.fmt_p({**prop, "lo": None} if prop else prop, digits)
+
+
+def _steps(p_at_least: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of P(size ≥ k) where the next k has a lower probability (and the last row)."""
+    if len(p_at_least) <= 20:
+        return p_at_least
+    following = [*p_at_least[1:], None]
+    return [
+        r for r, nxt in zip(p_at_least, following, strict=True) if not nxt or nxt["p"] != r["p"]
+    ]
+
+
 def render_markdown(summary: Mapping[str, Any]) -> str:
     """summary.md: the summary's main figures as Markdown tables, methods stated."""
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
     runs = summary["runs"]
+    single = runs["ok"] == 1
+    # one replication has one answer: its numbers, not intervals around them
+    fmt_p = _fmt_single if single else markdown.fmt_p
     out = [
         f"# {summary['scenario']}: {t}",
         "",
-        f"{runs['ok']} replications ok, {runs['failed']} failed; calendar "
+        f"{runs['ok']} replication{'' if single else 's'} ok, {runs['failed']} failed; calendar "
         f"{summary['calendar']['start']} to {summary['calendar']['end']} "
-        f"({summary['calendar']['steps']} steps). Intervals: 95%.",
+        f"({summary['calendar']['steps']} steps). "
+        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
         "",
     ]
     top = [s for s in ranked_states(tr) if tr["states"][s]["moved"]["p"]]
@@ -98,8 +118,14 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"{tr['observed_size'] if tr['observed_size'] is not None else 'unknown'}.",
         "",
     ]
-    out += table(["size", "runs"], list(size["distribution"].items()))
-    out += table(["k", "P(size ≥ k)"], [[r["size"], fmt_p(r)] for r in size["p_at_least"]])
+    reached = [(k, n) for k, n in size["distribution"].items() if n]
+    if len(reached) < len(size["distribution"]):
+        out += ["Sizes that no run reached are left out.", ""]
+    out += table(["size", "runs"], reached)
+    steps = _steps(size["p_at_least"])
+    if len(steps) < len(size["p_at_least"]):
+        out += ["P(size ≥ k) at each k where it drops (it is constant in between).", ""]
+    out += table(["k", "P(size ≥ k)"], [[r["size"], fmt_p(r)] for r in steps])
     means = tr["means"]
     out += ["Mean states per run: " + "; ".join(f"{c} {fmt_p(m)}" for c, m in means.items()), ""]
     fe = tr["first_exit"]

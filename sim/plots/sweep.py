@@ -136,7 +136,7 @@ def _line_plots(
         ax.plot(xs, mean, color=colour, marker="o", label="mean")
         ax.set_xlabel(label)
         ax.set_ylabel(f"{_outcome_label(outcome)} (mean over runs)")
-        ax.set_title(f"{_outcome_label(outcome)} against {label}")
+        ax.set_title(f"{_outcome_label(outcome)} against {label}\n{_runs_per_cell(rows, 'point')}")
         if not numeric:
             ax.set_xticks(list(range(len(xs))), [level_label(x_raw[i]) for i in order])
         ax.legend(frameon=False)
@@ -165,7 +165,7 @@ def _line_plots(
         ax.set_ylim(0, 1)
         ax.set_xlabel(label)
         ax.set_ylabel("probability (Wilson 95% CI)")
-        ax.set_title(f"Cascade probability against {label}")
+        ax.set_title(f"Cascade probability against {label}\n{_runs_per_cell(rows, 'point')}")
         if not numeric:
             ax.set_xticks(list(range(len(xs))), [level_label(x_raw[i]) for i in order])
         ax.legend(frameon=False)
@@ -266,12 +266,12 @@ def _mean_limits(
     return (bottom, top) if top > bottom else (bottom, bottom + 1.0)
 
 
-def _runs_per_cell(rows: pd.DataFrame) -> str:
+def _runs_per_cell(rows: pd.DataFrame, unit: str = "cell") -> str:
     """``n = 50 runs per cell`` (or a range when points differ), failed runs mentioned."""
     n = rows["n"].to_numpy(dtype=int)
     failed = int(rows["n_failed"].sum())
     count = f"{n.min()}" if n.min() == n.max() else f"{n.min()}–{n.max()}"
-    return f"n = {count} runs per cell" + (f", {failed} failed in all" if failed else "")
+    return f"n = {count} runs per {unit}" + (f", {failed} failed in all" if failed else "")
 
 
 def _sort_key(value: Any) -> Any:
@@ -308,7 +308,10 @@ def _scatter_plots(
             _date_ticks(ax, list(x))
         for n in range(len(labels), lines * columns):
             axes[n // columns][n % columns].set_visible(False)
-        fig.suptitle(f"Mean {_outcome_label(outcome)} per point against each factor")
+        fig.suptitle(
+            f"Mean {_outcome_label(outcome)} per point against each factor "
+            f"({_runs_per_cell(rows, 'point')})"
+        )
         written += style.save(fig, out / f"scatter_{_safe(outcome)}", svg=svg)
     return written
 

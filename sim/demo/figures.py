@@ -297,7 +297,7 @@ def cascade_figure(model: DemoModel) -> Figure:
     ax.axvline(style.as_dates([model.date])[0], color="black", lw=0.8, alpha=0.5)
     ax.set_xlim(*style.as_dates([cal.start, cal.end]))
     ax.set_ylim(0, top * 1.05)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    style.integer_axis(ax)
     ax.set_ylabel(f"states (of {model.n_parties} parties)" if not model.synthetic else "agents")
     style.date_axis(ax, max_ticks=8)
     ax.tick_params(labelsize=11)

@@ -79,7 +79,7 @@ def cascade_plot(
                     label="observed")  # fmt: skip
         ax.set_ylabel(f"{noun} {stage}", fontsize=9)
         ax.set_ylim(bottom=0)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        style.integer_axis(ax)
         ax.grid(alpha=style.GRID_ALPHA)
         ax.legend(loc="lower right", fontsize=8)
     axes[-1].set_xlabel("date")
@@ -163,7 +163,7 @@ def compare_plot(
         ax.set_title(f"states {stage}", fontsize=10)
         ax.set_xlabel("date")
         ax.set_ylim(bottom=0)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        style.integer_axis(ax)
         ax.grid(alpha=style.GRID_ALPHA)
         style.date_axis(ax)
     axes[0].set_ylabel("states (cumulative)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,6 +105,13 @@ def date_axis(ax: Axes, *, max_ticks: int = 10) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def integer_axis(ax: Axes) -> None:
+    """Whole-number ticks on the y axis (counts of states or agents)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def mark_events(
     ax: Axes,
     events: Sequence[tuple[dt.date | str, str]],
@@ -128,7 +135,7 @@ def mark_events(
         emphasis: Draw dashed and thicker (the event a reader is asked to watch).
     """
     for when, label in events:
-        x = np.datetime64(str(when), "D")
+        x: Any = np.datetime64(str(when), "D")  # matplotlib's date units accept datetime64
         ax.axvline(x, color=colour, ls="--" if emphasis else ":", lw=1.8 if emphasis else 1.2)
         if labels:
             ax.annotate(

@@ -9,6 +9,7 @@ import pytest
 from matplotlib import image as mpimg
 from PIL import Image
 
+from treatysim.plots import map as map_plots
 from treatysim.plots import run as plots
 from treatysim.run.runner import run_scenario
 from treatysim.scenario.load import load_scenario
@@ -74,7 +75,7 @@ def test_cascade_size_plot_writes_svg_too(tmp_path: Path) -> None:
 
 
 def test_country_outlines_come_from_countryinfo() -> None:
-    outlines = plots.country_outlines(["EST", "LVA", "X01"])
+    outlines = map_plots.country_outlines(["EST", "LVA", "X01"])
     assert set(outlines) == {"EST", "LVA"}
     ring = np.concatenate(outlines["EST"])
     assert 21 < ring[:, 0].mean() < 29 and 57 < ring[:, 1].mean() < 60  # Estonia, lon/lat
@@ -87,7 +88,7 @@ def test_map_draws_capitals_for_states_without_outline(tmp_path: Path) -> None:
     border = np.zeros((4, 4), dtype=bool)
     border[0, 1] = border[1, 0] = border[2, 3] = border[3, 2] = True
     party = np.array([True, True, True, False])
-    files, capitals = plots.map_plot(
+    files, capitals = map_plots.map_plot(
         ids, lat, lon, border, party, np.array([0.9, 0.5, 0.1, 0.0]), tmp_path / "map"
     )
     assert capitals == ["X01", "X02"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 from matplotlib import image as mpimg
 
 from treatysim.cli import main
+from treatysim.report import run_report
 from treatysim.report.compare import compare
 from treatysim.report.run_report import build_report, summary_table
 from treatysim.results.store import INCOMPLETE, StoreError
@@ -101,11 +100,11 @@ def test_cli_report_rejects_folders_that_are_not_complete_runs(tmp_path: Path) -
 
 def test_sweep_folder_is_delegated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    fake = types.ModuleType("treatysim.report.sweep_report")
-    fake.build_sweep_report = lambda folder, svg=False, *, require_complete=True: calls.append(  # type: ignore[attr-defined]
-        (folder, svg, require_complete)
-    )
-    monkeypatch.setitem(sys.modules, "treatysim.report.sweep_report", fake)
+
+    def fake(folder: Path, svg: bool = False, *, require_complete: bool = True) -> None:
+        calls.append((folder, svg, require_complete))
+
+    monkeypatch.setattr(run_report, "build_sweep_report", fake)
     (tmp_path / "manifest.json").write_text('{"kind": "sweep"}', encoding="utf-8")
     build_report(tmp_path, svg=True)
     build_report(tmp_path, require_complete=False)

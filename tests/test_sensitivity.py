@@ -1,9 +1,10 @@
 """Sensitivity indices against functions whose answers are known analytically.
 
 The functions stand in for the model's averaged outcome and go through the same machinery as a
-sweep: the design from :func:`treatysim.scenario.designs.generate`, a runs table with replications per point,
-:func:`treatysim.report.sweep_report.point_summary` (means over replications) and
-:func:`treatysim.report.sweep_report.sweep_sensitivity`.
+sweep: the design from :func:`treatysim.scenario.designs.generate`, a runs table with
+replications per point,
+:func:`treatysim.analysis.point_summary.point_summary` (means over replications) and
+:func:`treatysim.analysis.sensitivity.sweep_sensitivity`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from treatysim.analysis import sensitivity
-from treatysim.report.sweep_report import point_summary, sweep_sensitivity
+from treatysim.analysis.point_summary import point_summary
+from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.scenario import designs
 from treatysim.scenario.sweep import Sweep
 
@@ -127,3 +129,22 @@ def test_missing_or_constant_outcomes() -> None:
     assert "1 of 20 points have no value" in out["outcomes"]["y"]["error"]
     with pytest.raises(sensitivity.SensitivityError, match="not a multiple"):
         sensitivity.sobol_indices(unit[:19], np.arange(19.0), ["a", "b", "c"])
+
+
+def test_reliability_warnings_flag_impossible_and_too_wide_indices() -> None:
+    """S1 = 1.57 ± 2.48 is flagged; a near-zero index with a narrow interval is not."""
+    body = {
+        "factors": ["a", "b", "c"],
+        "S1": [1.57, 0.30, 0.01],
+        "S1_conf": [2.48, 0.50, 0.02],
+        "ST": [0.60, 0.55, 0.02],
+        "ST_conf": [0.10, 0.05, 0.03],
+    }
+    warnings = sensitivity.reliability_warnings("sobol", body)
+    assert len(warnings) == 2
+    assert warnings[0].startswith("S1 of a = 1.57 ± 2.48") and "outside [0, 1]" in warnings[0]
+    assert warnings[1].startswith("S1 of b = 0.30 ± 0.50") and "wider than the index" in warnings[1]
+    morris = {"factors": ["a"], "mu_star": [0.2], "mu_star_conf": [0.3]}
+    assert sensitivity.reliability_warnings("morris", morris) == [
+        "mu_star of a = 0.20 ± 0.30: the interval is wider than the index"
+    ]

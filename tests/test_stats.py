@@ -11,7 +11,8 @@ import pytest
 from scipy import stats as sps
 
 from treatysim.analysis import stats
-from treatysim.report.run_report import Layout, render_markdown, summarize
+from treatysim.analysis.run_summary import Layout, summarize
+from treatysim.report.run_report import render_markdown
 
 Z95 = 1.959963984540054  # norm.ppf(0.975), written out so the test does not share the code path
 

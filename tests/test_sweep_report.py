@@ -12,8 +12,10 @@ import pytest
 from PIL import Image
 from scipy import stats
 
+from treatysim.analysis.stats import wilson_interval
 from treatysim.cli import main
-from treatysim.report.sweep_report import build_sweep_report, wilson
+from treatysim.plots.style import DPI
+from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import StoreError
 from treatysim.run.sweep import run_sweep
 
@@ -66,29 +68,30 @@ def test_point_summary_matches_a_hand_computation(tmp_path: Path) -> None:
         half = stats.t.ppf(0.975, len(sizes) - 1) * sd / math.sqrt(len(sizes))
         assert row["n"] == 8 and row["sensitivity"] == [1.0, 3.0, 5.0][point]
         assert row["estimate"] == pytest.approx(mean)
-        if sd > 0:
-            assert (row["ci_low"], row["ci_high"]) == pytest.approx((mean - half, mean + half))
+        if sd > 0:  # a count's interval is clipped at 0, as in the run reports
+            expected = (max(mean - half, 0.0), mean + half)
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx(expected)
         for k in (2, 4):
             prob = table[(table["point"] == point) & (table["threshold"] == k)].iloc[0]
             hits = int((sizes >= k).sum())
-            low, high = wilson(hits, 8)
+            low, high = wilson_interval(hits, 8)
             assert prob["estimate"] == pytest.approx(hits / 8)
             assert (prob["ci_low"], prob["ci_high"]) == pytest.approx((float(low), float(high)))
         days = runs.loc[runs["point"] == point, "days_to_first_exit"].dropna()
         exit_row = table[(table["point"] == point) & (table["outcome"] == "days_to_first_exit")]
         assert exit_row["n"].iloc[0] == len(days)  # runs without an exit do not count
-    # a one-factor sweep is drawn as lines with bands, at 200 dpi
+    # a one-factor sweep is drawn as lines with bands, at the package's one resolution
     plots = folder / "plots"
     for name in ("sweep_cascade_size", "sweep_days_to_first_exit", "sweep_probability"):
         with Image.open(plots / f"{name}.png") as image:
-            assert image.info["dpi"][0] == pytest.approx(200, abs=1)
+            assert image.info["dpi"][0] == pytest.approx(DPI, abs=1)
     text = (folder / "summary.md").read_text()
     assert "# Sweep rep" in text and "P(cascade ≥ 4)" in text
 
 
 def test_wilson_interval_known_values() -> None:
     """Wilson 95% intervals: 0 of 10, 5 of 10 and 10 of 10 (Newcombe 1998, table I)."""
-    low, high = wilson([0, 5, 10], [10, 10, 10])
+    low, high = wilson_interval([0, 5, 10], [10, 10, 10])
     np.testing.assert_allclose(low, [0.0, 0.2366, 0.7225], atol=1e-4)
     np.testing.assert_allclose(high, [0.2775, 0.7634, 1.0], atol=1e-4)
 

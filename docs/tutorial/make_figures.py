@@ -256,7 +256,7 @@ def draw(work: Path, out: Path) -> list[Path]:
     import pandas as pd
     from scipy.stats import norm
 
-    from treatysim.plots.run import OKABE_ITO
+    from treatysim.plots.style import OKABE_ITO
 
     res = work / "results"
     out.mkdir(parents=True, exist_ok=True)

@@ -13,17 +13,23 @@ the noise variance left in the averages is σ²/R. Inputs are the design's unit-
   standard deviation (non-linearity or interactions).
 
 SALib is an optional dependency (``pip install "treatysim[sensitivity]"``); it is imported only
-when indices are computed.
+when indices are computed. :func:`sweep_sensitivity` reads a sweep's manifest and per-point
+summary (:mod:`treatysim.analysis.point_summary`) and computes the indices of sensitivity.json.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from treatysim.analysis.point_summary import mean_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Bootstrap resamples for the confidence intervals.
 RESAMPLES = 1000
@@ -239,3 +245,85 @@ def design_indices(
         "resamples": resamples,
         "outcomes": per_outcome,
     }
+
+
+#: Sobol' indices further than this outside [0, 1] are flagged (estimates near 0 wobble).
+OUTSIDE_TOLERANCE = 0.05
+#: Sobol' intervals narrower than this half-width are not flagged as wider than their index.
+NOISE_FLOOR = 0.1
+
+
+def reliability_warnings(method: str, indices: Mapping[str, Any]) -> list[str]:
+    """Plain-language warnings about indices too uncertain to read.
+
+    Sobol': an index whose bootstrap interval is wider than the index itself (and than
+    ±:data:`NOISE_FLOOR`), or an index outside [0, 1] by more than :data:`OUTSIDE_TOLERANCE`:
+    both mean the design has too few samples (or too few replications) for that factor.
+    Morris: a ``mu_star`` whose interval is wider than ``mu_star``.
+
+    Args:
+        method: ``sobol`` or ``morris``.
+        indices: One outcome's indices (:func:`sobol_indices` or :func:`morris_indices`).
+
+    Returns:
+        One sentence per doubtful index; empty when every index is usable.
+    """
+    keys = ("S1", "ST") if method == "sobol" else ("mu_star",)
+    out = []
+    for i, factor in enumerate(indices["factors"]):
+        for key in keys:
+            value, conf = indices[key][i], indices[f"{key}_conf"][i]
+            if value is None:
+                continue
+            shown = f"{key} of {factor} = {value:.2f} ± {conf or 0:.2f}"
+            if method == "sobol" and not -OUTSIDE_TOLERANCE <= value <= 1 + OUTSIDE_TOLERANCE:
+                out.append(f"{shown} lies outside [0, 1]: too few samples to estimate it")
+            elif (
+                conf is not None and conf > abs(value) and (method != "sobol" or conf > NOISE_FLOOR)
+            ):
+                out.append(f"{shown}: the interval is wider than the index")
+    return out
+
+
+def sweep_sensitivity(
+    manifest: Mapping[str, Any],
+    design: pd.DataFrame,
+    summary: pd.DataFrame,
+    outcomes: Sequence[str],
+) -> dict[str, Any]:
+    """Sobol' or Morris indices of each outcome's per-point mean (the body of sensitivity.json).
+
+    Args:
+        manifest: The sweep's manifest (design type, factors, replications, root seed).
+        design: design.parquet, with the ``unit.<factor>`` coordinates.
+        summary: :func:`treatysim.analysis.point_summary.point_summary`'s table; its means are
+            the outcomes analysed.
+        outcomes: Outcomes to analyse.
+
+    Returns:
+        :func:`design_indices`' body, with the replications averaged and a note on the inputs.
+
+    Raises:
+        ImportError: SALib is not installed.
+    """
+    labels = [f["name"] for f in manifest["factors"]]
+    unit = design[[f"unit.{label}" for label in labels]].to_numpy(dtype=float)
+    means = {o: mean_table(summary, o)["estimate"].to_numpy(dtype=float) for o in outcomes}
+    body = design_indices(
+        manifest["design"]["type"],
+        unit,
+        means,
+        labels,
+        second_order=bool(manifest["design"].get("second_order", False)),
+        levels=int(manifest["design"].get("levels", 4)),
+        seed=int(manifest["root_seed"]) % (2**32),
+    )
+    for indices in body["outcomes"].values():
+        if "error" not in indices:
+            indices["warnings"] = reliability_warnings(body["method"], indices)
+    body["replications_averaged"] = int(manifest["replications"])
+    body["note"] = (
+        "indices of each point's mean over its replications (stochastic noise averaged out); "
+        "factors are in unit-cube coordinates"
+    )
+    return body

@@ -1,4 +1,4 @@
-"""The demo page's three pictures, drawn with matplotlib from a :class:`~treatysim.demo.server.DemoModel`.
+"""The demo page's three pictures, drawn from a :class:`~treatysim.demo.server.DemoModel`.
 
 * :func:`map_figure`: the states coloured by their stage in the primary treaty: country outlines
   and capitals joined along land borders for real states, a network for synthetic populations.
@@ -8,8 +8,9 @@
   commitment (treaty scenarios), or, for threshold models, Granovetter's x → F(x) map (complete
   graphs) or Watts' neighbours-per-agent picture (sparse networks).
 
-Figures are made without pyplot (nothing to close, no global state), in the colour-blind safe
-palette of :mod:`treatysim.plots.run`. The page renders them to PNG; tests call them directly.
+Figures are made in the one style of :mod:`treatysim.plots.style` (without pyplot, so nothing to
+close and no global state; the colour-blind safe palette; the package's one resolution). The page
+renders them to PNG; tests call them directly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from treatysim.plots.run import EUROPE, OKABE_ITO, STAGE_COLOURS, country_outlines
+from treatysim.plots import style
+from treatysim.plots.map import EUROPE, country_outlines, land_in_box
+from treatysim.plots.style import OKABE_ITO, STAGE_COLOURS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,13 +68,10 @@ THREAT_SOURCE_EDGE = "#AA4444"
 #: Most states drawn as bars in the decision figure (the closest to leaving first).
 MAX_BARS = 25
 FIGSIZE = (6.4, 5.0)
-DPI = 100
 
 
 def _figure() -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    return style.figure(*FIGSIZE)
 
 
 def _stage_legend(ax: Axes, stages: list[str], extra: Sequence[tuple[str, str]] = ()) -> None:
@@ -105,23 +105,7 @@ def _outlines(ids: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
 @functools.lru_cache(maxsize=8)
 def _land(box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
     """Every country outline reaching into the box (the grey land behind the states)."""
-    try:
-        from countryinfo import all_countries
-    except ImportError:  # pragma: no cover - a core dependency
-        return ()
-    codes = tuple(
-        code for country in all_countries() if (code := (country.iso() or {}).get("alpha3"))
-    )
-    x0, x1, y0, y1 = box
-    return tuple(
-        ring
-        for rings in _outlines(codes).values()
-        for ring in rings
-        if ring[:, 0].max() >= x0
-        and ring[:, 0].min() <= x1
-        and ring[:, 1].max() >= y0
-        and ring[:, 1].min() <= y1
-    )
+    return tuple(land_in_box(box))
 
 
 def _box(
@@ -291,48 +275,33 @@ def _label_point(
 
 def cascade_figure(model: DemoModel) -> Figure:
     """States that have announced, notified and withdrawn by date, as the run goes."""
-    import matplotlib.dates as mdates
-
     fig = _figure()
     ax = fig.subplots()
     cal = model.world.calendar
     history = model.history
-    # matplotlib's date numbers (floats), so the axis reads as dates
-    dates = mdates.date2num([p.date for p in history])
+    dates = style.as_dates([p.date for p in history])
     for stage, label, colour in CURVES:
         values = [getattr(p, stage) for p in history]
         ax.step(dates, values, where="post", color=colour, lw=2.2, label=f"{label}: {values[-1]}")
     top = max(model.n_parties, 1)
-    for event in model.world.scenario.events:
-        when = float(mdates.date2num(event.date))
-        is_ceasefire = event.id == "ceasefire"
-        ax.axvline(
-            when,
-            color=OKABE_ITO["green"] if is_ceasefire else "#777777",
-            ls="--" if is_ceasefire else ":",
-            lw=1.6 if is_ceasefire else 1.0,
-        )
-        name = event.id or event.type
-        ax.text(
-            when,
-            top * 1.04,
-            f"{name} ",
-            rotation=90,
-            va="top",
-            ha="right",
+    events = model.world.scenario.events
+    # the ceasefire (the slider's event) in green, the others in grey
+    for ceasefire in (False, True):
+        style.mark_events(
+            ax,
+            [(e.date, e.id or e.type) for e in events if (e.id == "ceasefire") == ceasefire],
+            colour=OKABE_ITO["green"] if ceasefire else style.NOTE_COLOUR,
             fontsize=10,
-            color=OKABE_ITO["green"] if is_ceasefire else "#555555",
+            emphasis=ceasefire,
         )
-    ax.axvline(float(mdates.date2num(model.date)), color="black", lw=0.8, alpha=0.5)
-    ax.set_xlim(float(mdates.date2num(cal.start)), float(mdates.date2num(cal.end)))
-    ax.xaxis_date()
+    ax.axvline(style.as_dates([model.date])[0], color="black", lw=0.8, alpha=0.5)
+    ax.set_xlim(*style.as_dates([cal.start, cal.end]))
     ax.set_ylim(0, top * 1.05)
+    style.integer_axis(ax)
     ax.set_ylabel(f"states (of {model.n_parties} parties)" if not model.synthetic else "agents")
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    style.date_axis(ax, max_ticks=8)
     ax.tick_params(labelsize=11)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=style.GRID_ALPHA)
     ax.legend(loc="lower right", fontsize=11, frameon=True, framealpha=0.9)
     ax.set_title(
         f"Cascade so far (step {model.steps} of {model.n_steps}, {model.date.isoformat()})",
@@ -437,13 +406,13 @@ def _granovetter_map(model: DemoModel) -> Figure:
         ins.set_ylim(lo, lo + 11)
         ins.tick_params(labelsize=9)
         ins.set_title("zoom", fontsize=10)
-        ins.grid(alpha=0.3)
+        ins.grid(alpha=style.GRID_ALPHA)
     unit = "agents" if counts else "share of agents"
     ax.set_xlabel(f"x: {unit} who have acted", fontsize=11)
     ax.set_ylabel(f"F(x): {unit} whose threshold is met", fontsize=11)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top * 1.02)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=style.GRID_ALPHA)
     ax.legend(loc="lower right", fontsize=11)
     ax.set_title(
         "Granovetter: from x acting, F(x) act next round;\n"

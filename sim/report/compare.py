@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from treatysim.analysis import stats
-from treatysim.report.run_report import _jsonable, _load, _ok_runs, _table, fmt_p
-from treatysim.results.store import StoreError
+from treatysim.analysis.run_summary import ok_run_ids
+from treatysim.plots import run as plots
+from treatysim.report.markdown import fmt_p, jsonable, table
+from treatysim.report.run_report import read_run
+from treatysim.results.store import StoreError, write_json, write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,10 +37,12 @@ class Side:
         replications: Replications run (ok and failed).
         failed: Failed replications.
         party: Per state: a party to the treaty at the start.
-        outcomes: Per-run outcomes (:func:`treatysim.analysis.stats.run_outcomes`), indexed by replication.
+        outcomes: Per-run outcomes (:func:`treatysim.analysis.stats.run_outcomes`), indexed
+            by replication.
         reach: Per run, state and stage: the day the stage was reached.
         dates: Step dates.
         curves: Cumulative curve bands per stage.
+        events: The scenario's events as ``(date, label)``, for the plot.
     """
 
     folder: Path
@@ -51,6 +56,7 @@ class Side:
     reach: stats.Reach
     dates: tuple[dt.date, ...]
     curves: dict[str, dict[str, list[float]]]
+    events: tuple[tuple[dt.date, str], ...] = ()
 
     @classmethod
     def load(cls, folder: Path, treaty: str | None = None) -> Side:
@@ -59,12 +65,12 @@ class Side:
         Raises:
             StoreError: Unreadable folder, or a run without the treaty.
         """
-        data = _load(folder)
+        data = read_run(folder)
         world = data.world()
         treaty = treaty or world.scenario.primary_treaty
         if treaty not in world.treaties:
             raise StoreError(f"{folder}: the run has no treaty {treaty!r} to compare")
-        ok = _ok_runs(data.runs)
+        ok = ok_run_ids(data.runs)
         rc = stats.reach(data.events, ok, world.ids, treaty)
         steps = stats.day_array(world.calendar.dates)
         outcomes = stats.run_outcomes(data.events, ok, world.ids, treaty, world.calendar.start)
@@ -86,6 +92,7 @@ class Side:
                 g: stats.curve_bands(stats.cumulative_counts(rc, g, steps))
                 for g in stats.CURVE_STAGES
             },
+            events=tuple((e.date, e.id or e.type) for e in world.scenario.events),
         )
 
     def info(self) -> dict[str, Any]:
@@ -148,7 +155,7 @@ def compare_runs(a: Side, b: Side, confidence: float = 0.95) -> dict[str, Any]:
 def _compare_markdown(c: Mapping[str, Any]) -> str:
     a, b = c["a"], c["b"]
     out = [f"# Comparison: {b['scenario']} (B) − {a['scenario']} (A), treaty {a['treaty']}", ""]
-    out += _table(
+    out += table(
         ["", "folder", "runs ok", "failed", "root seed"],
         [
             [k, c[k]["folder"], c[k]["runs_ok"], c[k]["runs_failed"], c[k]["root_seed"]]
@@ -161,7 +168,7 @@ def _compare_markdown(c: Mapping[str, Any]) -> str:
     ):
         x = c[key]
         out += [f"## {label}", ""]
-        out += _table(
+        out += table(
             ["A", "B", "B − A (Welch)", "B − A (paired, common random numbers)"],
             [
                 [
@@ -179,7 +186,7 @@ def _compare_markdown(c: Mapping[str, Any]) -> str:
     )
     rows = [r for r in rows if (r[1]["p_a"]["p"] or 0) + (r[1]["p_b"]["p"] or 0) > 0]
     out += ["## Exit probability by state", ""]
-    out += _table(
+    out += table(
         ["state", "A", "B", "B − A (Newcombe)"],
         [[s, fmt_p(v["p_a"]), fmt_p(v["p_b"]), fmt_p(v["difference"])] for s, v in rows],
     )
@@ -212,9 +219,6 @@ def compare(
     Raises:
         StoreError: A folder is not a readable run folder, or B lacks A's primary treaty.
     """
-    from treatysim.plots import run as plots
-    from treatysim.results.store import write_json, write_text
-
     dir_a, dir_b = Path(dir_a), Path(dir_b)
     a = Side.load(dir_a)
     b = Side.load(dir_b, a.treaty)
@@ -224,11 +228,12 @@ def compare(
             na, nb = f"{na}-{dir_a.resolve().name}", f"{nb}-{dir_b.resolve().name}"
         out = dir_a.resolve().parent / f"compare-{na}-vs-{nb}"
     out = Path(out)
-    result = _jsonable(compare_runs(a, b))
+    result = jsonable(compare_runs(a, b))
     runs = [(f"A: {a.scenario}", a.dates, a.curves), (f"B: {b.scenario}", b.dates, b.curves)]
     files = plots.compare_plot(
         runs,
         out / "cascade_compare",
+        events=[a.events, b.events],
         title=f"{a.treaty}: A vs B (median and 90% band of runs)",
         svg=svg,
     )

@@ -1,232 +1,48 @@
-"""Reports of stored runs: ``summary.json``, ``summary.md``, ``plots/``, and run comparisons.
+"""The report of a run folder: ``summary.json``, ``summary.md`` and ``plots/``.
 
-Everything here reads stored tables (:func:`treatysim.results.store.load_run`), never reruns a model, so
-``treatysim report DIR`` rebuilds a report from the folder alone. :func:`summarize` is the pure
-core (tables in, a JSON-ready dict out); the rest is file I/O and text.
+Everything here reads stored tables (:func:`treatysim.results.store.load_run`), never reruns a
+model, so ``treatysim report DIR`` rebuilds a report from the folder alone. The numbers come from
+:func:`treatysim.analysis.run_summary.summarize`, the figures from :mod:`treatysim.plots`; this
+module writes the words and the files. Sweep folders are handed to
+:mod:`treatysim.report.sweep_report`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from treatysim.analysis import stats
-from treatysim.results.store import PLOTS, SUMMARY_JSON, SUMMARY_MD, StoreError
+from treatysim.analysis.run_summary import METHODS, Layout, ok_run_ids, summarize
+from treatysim.plots import map as map_plots
+from treatysim.plots import run as plots
+from treatysim.report import markdown
+from treatysim.report.markdown import fmt_p, jsonable, table
+from treatysim.report.sweep_report import build_sweep_report
+from treatysim.results.store import (
+    MANIFEST,
+    PLOTS,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    RunData,
+    StoreError,
+    load_run,
+    write_json,
+    write_text,
+)
+from treatysim.scenario.errors import ValidationError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from treatysim.model.world import World
-    from treatysim.results.store import RunData
 
-METHODS = {
-    "runs": "Only replications with status 'ok' count; failed ones are reported, never imputed.",
-    "reached": "A state reached stage X by date d when it has an event of stage X dated <= d.",
-    "proportions": "Probabilities carry Wilson score 95% intervals (k of n ok runs).",
-    "means": "Means carry Student-t 95% intervals (mean ± t(n-1)·sd/√n), clipped at 0 for counts.",
-    "dates": "Median dates and IQRs are among the runs that reached the stage (numpy linear "
-    "quantiles of day numbers, rounded to the nearest day).",
-    "cascade_size": "Cascade size: states that announced or suspended, per run.",
-    "order": "P(A before B): among runs where A or B announced, A announced and B did not, or A "
-    "announced strictly earlier; a same-day announcement counts 1/2 to each; runs where "
-    "neither announced are left out. Wilson interval with the half-counted k.",
-    "curves": "Curves: per run, states that had reached the stage by each step date; bands are "
-    "quantiles across runs (5/25/50/75/95%).",
-}
+#: Most states listed in the tables of summary.md.
 TOP = 15
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What statistics need to know about a run besides its tables.
-
-    Attributes:
-        name: Scenario name.
-        ids: State ids in model order.
-        names: Display names.
-        treaties: Treaty ids.
-        party: Shape (states, treaties): party at the start.
-        dates: Step dates (``dates[0]`` is the start).
-        primary: The primary treaty.
-        report_dates: Dates at which stage probabilities are reported.
-        observed: Observed stages (dicts with iso3, treaty, stage, date).
-    """
-
-    name: str
-    ids: tuple[str, ...]
-    names: tuple[str, ...]
-    treaties: tuple[str, ...]
-    party: np.ndarray
-    dates: tuple[dt.date, ...]
-    primary: str
-    report_dates: tuple[dt.date, ...] = ()
-    observed: tuple[Mapping[str, str], ...] = ()
-
-    @classmethod
-    def from_world(cls, world: World) -> Layout:
-        """The layout of a resolved world."""
-        sc = world.scenario
-        return cls(
-            sc.name,
-            world.ids,
-            world.names,
-            world.treaties,
-            world.party,
-            world.calendar.dates,
-            sc.primary_treaty,
-            tuple(sc.run.report_dates),
-            world.observed,
-        )
-
-
-def _ok_runs(runs: pd.DataFrame) -> list[str]:
-    return [str(r) for r in runs.loc[runs["status"] == "ok", "run_id"]]
-
-
-def summarize(
-    runs: pd.DataFrame,
-    events: pd.DataFrame,
-    layout: Layout,
-    *,
-    timeseries: pd.DataFrame | None = None,
-    confidence: float = 0.95,
-) -> dict[str, Any]:
-    """Every summary statistic of a run, as a JSON-ready dict (the contents of summary.json).
-
-    Args:
-        runs: runs.parquet (only ``run_id`` and ``status`` are used).
-        events: events.parquet.
-        layout: States, treaties, calendar and observed history.
-        timeseries: timeseries.parquet, for per-state threat bands when it has a threat column.
-        confidence: Confidence level of every interval.
-    """
-    ok = _ok_runs(runs)
-    steps = stats.day_array(layout.dates)
-    report_days = {d.isoformat(): stats.to_day(d) for d in layout.report_dates}
-    treaties: dict[str, Any] = {}
-    reaches: dict[str, stats.Reach] = {}
-    for k, treaty in enumerate(layout.treaties):
-        rc = reaches[treaty] = stats.reach(events, ok, layout.ids, treaty)
-        out = stats.run_outcomes(events, ok, layout.ids, treaty, layout.dates[0])
-        per_state = stats.stage_summary(rc, report_days, confidence)
-        moved = stats.moved_count(rc)
-        treaties[treaty] = {
-            "states": {
-                iso3: {
-                    "name": name,
-                    "party": bool(layout.party[i, k]),
-                    "moved": stats.proportion(int(moved[i]), len(ok), confidence),
-                    "stages": per_state[iso3],
-                }
-                for i, (iso3, name) in enumerate(zip(layout.ids, layout.names, strict=True))
-            },
-            "cascade_size": stats.size_summary(out["cascade_size"], confidence),
-            "means": {c: stats.mean_interval(out[c], confidence) for c in out.columns[:6]},
-            "first_exit": stats.first_exit_summary(out["days_to_first_exit"], confidence),
-            "order": stats.order_matrix(rc, stats.top_states(rc), confidence),
-            "curves": {
-                "dates": [d.isoformat() for d in layout.dates],
-                **{
-                    s: stats.curve_bands(stats.cumulative_counts(rc, s, steps))
-                    for s in stats.CURVE_STAGES
-                },
-            },
-            "observed_size": stats.observed_cascade_size(layout.observed, treaty, layout.ids),
-            "observed_curves": {
-                s: stats.observed_counts(layout.observed, treaty, s, steps, layout.ids)
-                for s in stats.CURVE_STAGES
-            },
-        }
-    records = stats.observed_comparison(reaches, layout.observed, confidence)
-    errors = [abs(r["error_days"]) for r in records if r.get("error_days") is not None]
-    return {
-        "schema_version": 1,
-        "scenario": layout.name,
-        "primary_treaty": layout.primary,
-        "calendar": {
-            "start": layout.dates[0].isoformat(),
-            "end": layout.dates[-1].isoformat(),
-            "steps": len(layout.dates) - 1,
-        },
-        "report_dates": list(report_days),
-        "runs": {"total": len(runs), "ok": len(ok), "failed": len(runs) - len(ok)},
-        "confidence": confidence,
-        "methods": METHODS,
-        "treaties": treaties,
-        "observed": {
-            "records": records,
-            "mean_abs_error_days": float(np.mean(errors)) if errors else None,
-        },
-        "threat": _threat_bands(timeseries, ok, layout, report_days),
-    }
-
-
-def _threat_bands(
-    ts: pd.DataFrame | None, ok: Sequence[str], layout: Layout, report_days: Mapping[str, int]
-) -> dict[str, Any] | None:
-    """Per state: 5/50/95% quantiles of perceived threat at each report date and the end."""
-    if ts is None or "threat" not in ts.columns or len(ts) == 0:
-        return None
-    steps = stats.day_array(layout.dates)
-    at = {**report_days, "end": int(steps[-1])}
-    ts = ts[ts["run_id"].isin(list(ok))]
-    out: dict[str, Any] = {}
-    for label, day in at.items():
-        step = int(np.searchsorted(steps, day, side="right")) - 1
-        if step < 0:
-            continue
-        threat = ts[ts["step"] == step].groupby("iso3")["threat"]
-        bands = {key: threat.quantile(q) for key, q in (("q05", 0.05), ("q50", 0.5), ("q95", 0.95))}
-        for iso3 in bands["q50"].index:
-            out.setdefault(str(iso3), {})[label] = {k: float(v[iso3]) for k, v in bands.items()}
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars to Python, NaN and infinities to None."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# markdown
-
-
-def fmt_p(prop: Mapping[str, Any] | None, digits: int = 2) -> str:
-    """``0.62 [0.31, 0.86]`` for a proportion or mean dict; ``–`` when undefined."""
-    if not prop:
-        return "–"
-    value = prop.get("p", prop.get("mean", prop.get("diff")))
-    if value is None:
-        return "–"
-    if prop.get("lo") is None:
-        return f"{value:.{digits}f}"
-    return f"{value:.{digits}f} [{prop['lo']:.{digits}f}, {prop['hi']:.{digits}f}]"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """Markdown table lines (and a blank line); a note instead when there are no rows."""
-    if not rows:
-        return ["(no rows: no state qualifies in the ok replications)", ""]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
+#: Most states drawn in timeline.png (the most likely to move).
+TIMELINE_ROWS = 25
 
 
 def ranked_states(treaty: Mapping[str, Any], stage: str = "announced") -> list[str]:
@@ -236,17 +52,36 @@ def ranked_states(treaty: Mapping[str, Any], stage: str = "announced") -> list[s
     return sorted(key, key=lambda s: (-key[s], s))
 
 
+def _fmt_single(prop: Mapping[str, Any] | None, digits: int = 2) -> str:
+    """A number without its interval (one replication)."""
+    return markdown.fmt_p({**prop, "lo": None} if prop else prop, digits)
+
+
+def _steps(p_at_least: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of P(size ≥ k) where the next k has a lower probability (and the last row)."""
+    if len(p_at_least) <= 20:
+        return p_at_least
+    following = [*p_at_least[1:], None]
+    return [
+        r for r, nxt in zip(p_at_least, following, strict=True) if not nxt or nxt["p"] != r["p"]
+    ]
+
+
 def render_markdown(summary: Mapping[str, Any]) -> str:
     """summary.md: the summary's main figures as Markdown tables, methods stated."""
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
     runs = summary["runs"]
+    single = runs["ok"] == 1
+    # one replication has one answer: its numbers, not intervals around them
+    fmt_p = _fmt_single if single else markdown.fmt_p
     out = [
         f"# {summary['scenario']}: {t}",
         "",
-        f"{runs['ok']} replications ok, {runs['failed']} failed; calendar "
+        f"{runs['ok']} replication{'' if single else 's'} ok, {runs['failed']} failed; calendar "
         f"{summary['calendar']['start']} to {summary['calendar']['end']} "
-        f"({summary['calendar']['steps']} steps). Intervals: 95%.",
+        f"({summary['calendar']['steps']} steps). "
+        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
         "",
     ]
     top = [s for s in ranked_states(tr) if tr["states"][s]["moved"]["p"]]
@@ -262,7 +97,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
                 f"{ann['median'] or '–'} [{ann['q25'] or '–'}, {ann['q75'] or '–'}]",
             ]
         )
-    out += _table(
+    out += table(
         ["state", "P(announced)", "P(notified)", "P(withdrawn)", "median announcement [IQR]"], rows
     )
     for d in summary["report_dates"]:
@@ -273,7 +108,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         out += [
             f"### By {d}",
             "",
-            *_table(["state", *(f"P({g})" for g in stats.CURVE_STAGES)], rows),
+            *table(["state", *(f"P({g})" for g in stats.CURVE_STAGES)], rows),
         ]
     size = tr["cascade_size"]
     out += [
@@ -283,8 +118,14 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"{tr['observed_size'] if tr['observed_size'] is not None else 'unknown'}.",
         "",
     ]
-    out += _table(["size", "runs"], list(size["distribution"].items()))
-    out += _table(["k", "P(size ≥ k)"], [[r["size"], fmt_p(r)] for r in size["p_at_least"]])
+    reached = [(k, n) for k, n in size["distribution"].items() if n]
+    if len(reached) < len(size["distribution"]):
+        out += ["Sizes that no run reached are left out.", ""]
+    out += table(["size", "runs"], reached)
+    steps = _steps(size["p_at_least"])
+    if len(steps) < len(size["p_at_least"]):
+        out += ["P(size ≥ k) at each k where it drops (it is constant in between).", ""]
+    out += table(["k", "P(size ≥ k)"], [[r["size"], fmt_p(r)] for r in steps])
     means = tr["means"]
     out += ["Mean states per run: " + "; ".join(f"{c} {fmt_p(m)}" for c, m in means.items()), ""]
     fe = tr["first_exit"]
@@ -307,7 +148,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             [a, *("–" if p is None else f"{p:.2f}" for p in order["p"][i])]
             for i, a in enumerate(order["states"])
         ]
-        out += _table(["before →", *order["states"]], rows)
+        out += table(["before →", *order["states"]], rows)
     curves = tr["curves"]
     steps = stats.day_array(curves["dates"])
     report = stats.day_array(summary["report_dates"])
@@ -325,7 +166,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             ]
             for i in picks
         ]
-        out += _table(["date", *stats.CURVE_STAGES], rows)
+        out += table(["date", *stats.CURVE_STAGES], rows)
     records = [r for r in summary["observed"]["records"] if r.get("modelled")]
     if records:
         out += ["## Observed history beside the model", ""]
@@ -342,7 +183,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             ]
             for r in records
         ]
-        out += _table(
+        out += table(
             [
                 "state",
                 "treaty",
@@ -378,11 +219,12 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
 # files
 
 
-def _load(folder: Path, allow_incomplete: bool = False) -> RunData:
-    """load_run, with unreadable tables or manifests reported as StoreError."""
-    from treatysim.results.store import load_run
-    from treatysim.scenario.errors import ValidationError
+def read_run(folder: Path, allow_incomplete: bool = False) -> RunData:
+    """:func:`~treatysim.results.store.load_run`, with unreadable tables reported as StoreError.
 
+    Raises:
+        StoreError: Not a run folder, an incomplete one, or unreadable tables or manifest.
+    """
     try:
         return load_run(folder, allow_incomplete=allow_incomplete)
     except StoreError:
@@ -392,8 +234,6 @@ def _load(folder: Path, allow_incomplete: bool = False) -> RunData:
 
 
 def _kind(folder: Path) -> str:
-    from treatysim.results.store import MANIFEST
-
     try:
         return str(json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("kind", "run"))
     except FileNotFoundError as exc:
@@ -403,19 +243,32 @@ def _kind(folder: Path) -> str:
 
 
 def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> list[Path]:
-    from treatysim.plots import run as plots
-
     out = data.folder / PLOTS
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
     title = f"{summary['scenario']} · {t} · {summary['runs']['ok']} runs"
     curves = {s: tr["curves"][s] for s in stats.CURVE_STAGES}
     obs = tr["observed_curves"] if tr["observed_size"] is not None else None
+    events = [(e.date, e.id or e.type) for e in world.scenario.events]
+    synthetic = world.population is not None
+    noun = "agent" if synthetic else "state"
     files = plots.cascade_plot(
-        tr["curves"]["dates"], curves, out / "cascade", observed=obs, title=title, svg=svg
+        tr["curves"]["dates"],
+        curves,
+        out / "cascade",
+        observed=obs,
+        events=events,
+        noun=f"{noun}s",
+        title=title,
+        svg=svg,
     )
     files += plots.cascade_size_plot(
-        tr["cascade_size"], out / "cascade_size", observed=tr["observed_size"], title=title, svg=svg
+        tr["cascade_size"],
+        out / "cascade_size",
+        observed=tr["observed_size"],
+        noun=f"{noun}s",
+        title=title,
+        svg=svg,
     )
     k = world.treaties.index(t)
     states = tr["states"]
@@ -423,9 +276,10 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     def p_any(s: str) -> float:
         return float(states[s]["moved"]["p"] or 0.0)
 
-    movers = sorted((s for s in states if p_any(s) > 0.01), key=lambda s: (-p_any(s), s))[:25]
+    moved = sorted((s for s in states if p_any(s) > 0.01), key=lambda s: (-p_any(s), s))
+    movers = moved[:TIMELINE_ROWS]
     movers.sort(key=lambda s: (states[s]["stages"]["announced"]["median"] or "9999", -p_any(s)))
-    ok = _ok_runs(data.runs)
+    ok = ok_run_ids(data.runs)
     steps = stats.day_array(world.calendar.dates)
     rows = [
         (
@@ -435,10 +289,21 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
         for s in movers
     ]
     files += plots.timeline_plot(
-        world.calendar.dates, rows, stats.OCCUPANCY_STAGES, out / "timeline", title=title, svg=svg
+        world.calendar.dates,
+        rows,
+        stats.OCCUPANCY_STAGES,
+        out / "timeline",
+        noun=noun,
+        left_out=len(moved) - len(movers),
+        title=title,
+        svg=svg,
     )
+    if synthetic:
+        # a synthetic population has no geography: its agents would sit on an invented ring
+        summary["map"] = {"outlines": None, "capitals_only": [], "skipped": "no geography"}
+        return files
     p_exit = np.array([states[s]["stages"]["withdrawn"]["end"]["p"] or 0.0 for s in world.ids])
-    map_files, capitals = plots.map_plot(
+    map_files, capitals = map_plots.map_plot(
         world.ids,
         world.lat,
         world.lon,
@@ -470,20 +335,16 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
     """
     folder = Path(folder)
     if _kind(folder) == "sweep":
-        from treatysim.report.sweep_report import build_sweep_report
-
         build_sweep_report(folder, svg=svg, require_complete=require_complete)
         return folder / SUMMARY_MD
-    from treatysim.results.store import write_json, write_text
-
-    data = _load(folder, allow_incomplete=not require_complete)
+    data = read_run(folder, allow_incomplete=not require_complete)
     world = data.world()
     summary = summarize(
         data.runs, data.events, Layout.from_world(world), timeseries=data.timeseries
     )
     files = _plots(summary, data, world, svg)
     summary["plots"] = [str(p.relative_to(folder)) for p in files]
-    summary = _jsonable(summary)
+    summary = jsonable(summary)
     write_json(folder / SUMMARY_JSON, summary)
     write_text(folder / SUMMARY_MD, render_markdown(summary))
     return folder / SUMMARY_MD
@@ -495,8 +356,8 @@ def summary_table(folder: Path | str, limit: int = 10) -> str:
     try:
         summary = json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        data = _load(folder, allow_incomplete=True)
-        summary = _jsonable(summarize(data.runs, data.events, Layout.from_world(data.world())))
+        data = read_run(folder, allow_incomplete=True)
+        summary = jsonable(summarize(data.runs, data.events, Layout.from_world(data.world())))
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
     lines = [

@@ -1,4 +1,4 @@
-"""The demo page's three pictures, drawn from a :class:`~treatysim.demo.server.DemoModel`.
+"""The demo page's three pictures, drawn from a :class:`~treatysim.demo.model.DemoModel`.
 
 * :func:`map_figure`: the states coloured by their stage in the primary treaty: country outlines
   and capitals joined along land borders for real states, a network for synthetic populations.
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from treatysim.demo.server import DemoModel
+    from treatysim.demo.model import DemoModel
 
 #: Stage order in legends, from staying in to out.
 LEGEND_ORDER = (

@@ -19,7 +19,10 @@ from treatysim.demo.server import (
     scenario_key,
 )
 from treatysim.model.world import build_world
-from treatysim.run.runner import Task, apply_overrides, replication_seed, run_one
+from treatysim.results.tables import Task
+from treatysim.run.replicate import run_one
+from treatysim.run.runner import apply_overrides
+from treatysim.run.seeds import replication_seed
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.load import load_scenario
 

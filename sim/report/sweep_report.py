@@ -214,15 +214,17 @@ def build_sweep_report(
     import pandas as pd
 
     from treatysim.results.store import (
+        DESIGN,
         INCOMPLETE,
         MANIFEST,
+        POINT_SUMMARY,
         RUNS,
+        SENSITIVITY,
         StoreError,
         write_json,
         write_parquet,
         write_text,
     )
-    from treatysim.run.sweep import DESIGN, POINT_SUMMARY, SENSITIVITY
 
     folder = Path(folder)
     manifest_path = folder / MANIFEST

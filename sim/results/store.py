@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
-    from treatysim.scenario.schema import Scenario
     from treatysim.model.world import World
+    from treatysim.scenario.schema import Scenario
 
 INCOMPLETE = "INCOMPLETE"
 MANIFEST = "manifest.json"
@@ -32,6 +33,22 @@ TIMESERIES = "timeseries.parquet"
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 PLOTS = "plots"
+# a sweep folder also holds:
+#: What a sweep folder must match to be resumed (written when the sweep starts).
+PLAN = "plan.json"
+#: One row per point.
+DESIGN = "design.parquet"
+#: A copy of the sweep file as given.
+SWEEP_COPY = "sweep.yaml"
+#: Per point and outcome statistics (written by the sweep report).
+POINT_SUMMARY = "point_summary.parquet"
+#: Sobol' or Morris indices (saltelli and morris designs).
+SENSITIVITY = "sensitivity.json"
+#: Held while a process writes to the folder.
+LOCK = ".lock"
+#: Rows per row group of stored tables: small groups let a sweep's consolidation read a point
+#: range without reading whole files.
+ROW_GROUP_ROWS = 8192
 
 
 @contextmanager
@@ -70,6 +87,14 @@ def write_parquet(target: Path, frame: pd.DataFrame) -> None:
     """Write a DataFrame as Parquet atomically (zstd, no index)."""
     with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=False, compression="zstd")
+
+
+def write_table(target: Path, table: pa.Table) -> None:
+    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows)."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
 def mark_incomplete(folder: Path, reason: str) -> None:

@@ -9,17 +9,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import mesa
+import numpy as np
+
+from treatysim import __version__
+
 #: Optional and heavy packages whose versions a sweep's manifest lists.
 PACKAGES = ("pandas", "pyarrow", "scipy", "SALib", "dask", "distributed")
 
 
 def environment_info() -> dict[str, Any]:
     """Versions of treatysim, Python, Mesa and numpy, the platform and the git commit."""
-    import mesa
-    import numpy as np
-
-    from treatysim import __version__
-
     return {
         "treatysim": __version__,
         "git_commit": git_commit(),

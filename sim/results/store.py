@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
+import pandas as pd
 
-    from treatysim.model.world import World
-    from treatysim.scenario.schema import Scenario
+from treatysim.model.world import World, build_world
+from treatysim.scenario.load import load_scenario
+from treatysim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 INCOMPLETE = "INCOMPLETE"
 MANIFEST = "manifest.json"
@@ -130,8 +132,6 @@ class RunData:
 
     def world(self) -> World:
         """Rebuild the resolved world (calendar, states, observed data) from the scenario."""
-        from treatysim.model.world import build_world
-
         return build_world(self.scenario, self.folder)
 
 
@@ -153,10 +153,6 @@ def load_run(
     Raises:
         StoreError: The folder is missing, incomplete or lacks a table.
     """
-    import pandas as pd
-
-    from treatysim.scenario.load import load_scenario
-
     folder = Path(folder)
     if not allow_incomplete and (folder / INCOMPLETE).exists():
         reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()

@@ -56,7 +56,7 @@ timeseries: none
 
 def child(mode: str, runs: int) -> None:
     """One measurement: run the sweep and print seconds, runs and the peak RSS as JSON."""
-    from treatysim.run.sweep import run_sweep
+    from treatysim.run.sweep import SweepOptions, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.yaml"
@@ -64,7 +64,7 @@ def child(mode: str, runs: int) -> None:
         kind, workers = {"one": ("local", 1), "pool": ("local", 2), "dask": ("dask", 2)}[mode]
         start = time.perf_counter()
         summary = run_sweep(
-            path, out=Path(tmp) / "out", workers=workers, executor_kind=kind, report=False
+            path, SweepOptions(out=Path(tmp) / "out", workers=workers, executor_kind=kind)
         )
         wall = time.perf_counter() - start
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

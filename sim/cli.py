@@ -10,6 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from treatysim.run.sweep import SweepSummary
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -162,28 +166,27 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.workers < 1:
         print("--workers: must be >= 1", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        summary = run_scenario(
-            loaded,
-            replications=args.replications,
-            seed=args.seed,
-            out=args.out,
-            workers=args.workers,
-            timeseries=args.timeseries,
-            quiet=args.quiet,
-            command=["treatysim", *argv],
-            svg=args.svg,
-            report=not args.no_report,
-        )
-    except StoreError as exc:
-        print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    summary = run_scenario(
+        loaded,
+        replications=args.replications,
+        seed=args.seed,
+        out=args.out,
+        workers=args.workers,
+        timeseries=args.timeseries,
+        quiet=args.quiet,
+        command=["treatysim", *argv],
+    )
     if args.no_report:
         print(f"tables: {summary.folder}")
     else:
-        if not args.quiet:
-            from treatysim.report.run_report import summary_table
+        from treatysim.report.run_report import build_report, summary_table
 
+        try:
+            build_report(summary.folder, svg=args.svg)
+        except StoreError as exc:
+            print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        if not args.quiet:
             print(summary_table(summary.folder))
         print(f"report: {summary.folder / 'summary.md'}")
     if summary.failed:
@@ -193,11 +196,112 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from treatysim.run.sweep import sweep_command
+    """``treatysim sweep``: run, resume, retry or size up a sweep.
+
+    Exit codes: 0 every run ok, 1 some runs failed or the sweep stopped, 2 bad input.
+    """
+    from treatysim.report.run_report import build_report
+    from treatysim.results.shards import STATUS_OK, SweepError, scan_folder
+    from treatysim.results.store import PLAN, SUMMARY_MD, StoreError
+    from treatysim.run.dry_run import dry_run_text
+    from treatysim.run.executors import ExecutorError, default_workers
+    from treatysim.run.plan import prepare
+    from treatysim.run.sweep import SweepOptions, run_sweep
+    from treatysim.scenario.load import load_sweep
+
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        print("--workers: must be >= 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.scheduler and args.executor != "dask":
+        print("--scheduler: only with --executor dask", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if (args.resume or args.retry_failed) and args.out is None:
+        print("--resume/--retry-failed: give --out DIR, the folder of the sweep", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from treatysim.scenario.bundled import bundled_or_path
 
-    args.sweep = str(bundled_or_path(args.sweep))
-    return sweep_command(args, ["treatysim", *argv])
+    loaded = load_sweep(bundled_or_path(args.sweep))
+    missing = _require_salib(loaded.model.design.type)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    plan = prepare(loaded)
+    if args.dry_run:
+        stored = 0
+        if args.out is not None and (args.out / PLAN).is_file():
+            state = scan_folder(args.out, plan.n_points, plan.replications, clean=False)
+            stored = int((state.status == STATUS_OK).sum())
+        print(dry_run_text(plan, workers, stored=stored))
+        return EXIT_OK
+    options = SweepOptions(
+        out=args.out,
+        workers=workers,
+        executor_kind=args.executor,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        retry_failed=args.retry_failed,
+        quiet=args.quiet,
+        command=["treatysim", *argv],
+    )
+    try:
+        summary = run_sweep(plan, options)
+    except ExecutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SweepError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if summary.executed or not (summary.folder / SUMMARY_MD).is_file():
+        try:
+            build_report(summary.folder)
+        except StoreError as exc:
+            print(f"the sweep's tables were written but its report failed: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    print(_sweep_summary_text(summary))
+    return EXIT_FAILURE if summary.failed else EXIT_OK
+
+
+def _require_salib(plan_design: str) -> str | None:
+    """The one-line error for a saltelli or morris design without SALib, else None."""
+    if plan_design not in ("saltelli", "morris"):
+        return None
+    try:
+        import SALib.analyze
+        import SALib.sample  # noqa: F401
+    except ImportError:
+        from treatysim.scenario.designs import missing_salib
+
+        return missing_salib(plan_design)
+    return None
+
+
+def _sweep_summary_text(summary: SweepSummary, listed: int = 20) -> str:
+    before = summary.runs - summary.executed
+    lines = [
+        f"sweep: {summary.points:,} points × {summary.replications:,} replications = "
+        f"{summary.runs:,} runs ({summary.executed:,} run now"
+        + (f", {before:,} stored before" if before else "")
+        + ")",
+        f"executor: {summary.executor}; {summary.seconds:,.1f} s, "
+        f"{summary.runs_per_second:,.1f} runs/s",
+        f"ok: {summary.ok:,}; failed: {summary.failed:,}",
+    ]
+    for failure in summary.failures[:listed]:
+        lines.append(
+            f"  failed: point {failure['point']}, replication {failure['replication']}: "
+            f"{failure['error']}"
+        )
+    if summary.failed > listed:
+        lines.append(f"  ... and {summary.failed - listed:,} more (runs.parquet, status 'failed')")
+    if summary.failed:
+        lines.append(
+            f"rerun them with: treatysim sweep SWEEP --out {summary.folder} --retry-failed"
+        )
+    lines.append(f"results: {summary.folder}")
+    if (summary.folder / "summary.md").is_file():
+        lines.append(f"report: {summary.folder / 'summary.md'}")
+    return "\n".join(lines)
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 from treatysim.model.pipeline import ANNOUNCED, NOTIFIED, WITHDRAWN
 from treatysim.model.treaty_model import TreatyModel
 from treatysim.model.world import World, build_world
-from treatysim.run.runner import replication_seed
+from treatysim.run.seeds import replication_seed
 from treatysim.scenario.load import load_scenario
 
 from modelkit import SCENARIOS

@@ -13,7 +13,10 @@ from treatysim.demo import server as demo
 from treatysim.demo.layout import layout_of
 from treatysim.demo.model import DemoModel, scenario_choices, scenario_defaults
 from treatysim.model.world import build_world
-from treatysim.run.runner import Task, apply_overrides, replication_seed, run_one
+from treatysim.results.tables import Task
+from treatysim.run.replicate import run_one
+from treatysim.run.runner import apply_overrides
+from treatysim.run.seeds import replication_seed
 from treatysim.scenario.bundled import bundled_scenarios, scenario_key
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.load import load_scenario

@@ -13,8 +13,8 @@ import pytest
 from treatysim.scenario import designs
 from treatysim.scenario.designs import DesignError
 from treatysim.scenario.errors import ValidationError
-from treatysim.scenario.sweep import Sweep
 from treatysim.scenario.load import load_sweep
+from treatysim.scenario.sweep import Sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -42,7 +42,7 @@ def test_readme_example_scenario_is_valid_and_runs(tmp_path: Path) -> None:
     path.write_text(readme_block("example"), encoding="utf-8")
     loaded = load_scenario(path)
     assert loaded.model.name == "baltic_ceasefire"
-    summary = run_scenario(loaded, replications=3, out=tmp_path / "out", quiet=True, report=False)
+    summary = run_scenario(loaded, replications=3, out=tmp_path / "out", quiet=True)
     assert summary.failed == 0
 
 

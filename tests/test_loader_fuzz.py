@@ -28,9 +28,14 @@ from hypothesis import strategies as st
 
 from treatysim.cli import main
 from treatysim.scenario.errors import Problem, ValidationError
-from treatysim.scenario.load import Loaded, load_scenario, load_scenario_text
+from treatysim.scenario.load import (
+    Loaded,
+    load_scenario,
+    load_scenario_text,
+    load_sweep,
+    validate_file,
+)
 from treatysim.scenario.schema import Scenario
-from treatysim.scenario.load import load_sweep, validate_file
 from treatysim.scenario.yamlio import dump_yaml, load_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,6 +11,7 @@ from PIL import Image
 
 from treatysim.plots import map as map_plots
 from treatysim.plots import run as plots
+from treatysim.report.run_report import build_report
 from treatysim.run.runner import run_scenario
 from treatysim.scenario.load import load_scenario
 
@@ -41,6 +42,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=folder,
         quiet=True,
     )
+    build_report(folder)
     return folder
 
 

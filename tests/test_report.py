@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from failures import fail_runs
 from matplotlib import image as mpimg
 
 from treatysim.cli import main
@@ -16,7 +17,7 @@ from treatysim.report import run_report
 from treatysim.report.compare import compare
 from treatysim.report.run_report import build_report, summary_table
 from treatysim.results.store import INCOMPLETE, StoreError
-from treatysim.run.runner import FAIL_ENV, run_scenario
+from treatysim.run.runner import run_scenario
 from treatysim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +38,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     run_scenario(
         load_scenario(ROOT / "scenarios/ottawa_2025.yaml"), replications=8, out=a, quiet=True
     )
+    build_report(a)
+    ceasefire = load_scenario(ROOT / "scenarios/ceasefire_2025.yaml")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(FAIL_ENV, "-1:3")
-        run_scenario(
-            load_scenario(ROOT / "scenarios/ceasefire_2025.yaml"), replications=8, out=b, quiet=True
-        )
+        fail_runs(mp, ceasefire.model.run.seed, [(3,)])
+        run_scenario(ceasefire, replications=8, out=b, quiet=True)
+    build_report(b)
     return a, b
 
 

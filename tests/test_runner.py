@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from failures import fail_runs
 
 from treatysim.cli import main
 from treatysim.results.store import INCOMPLETE, StoreError, load_run
-from treatysim.run.runner import FAIL_ENV, apply_overrides, replication_seed, run_scenario
+from treatysim.run.runner import apply_overrides, run_scenario
+from treatysim.run.seeds import replication_seed
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.load import load_scenario
 
@@ -27,15 +29,15 @@ FOUNDING = SCENARIOS / "ottawa_2025.yaml"
 
 
 def tables(folder: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in ("runs", "events")}
+    """runs (without ``seconds``, which times the machine) and events of a run folder."""
+    runs = pd.read_parquet(folder / "runs.parquet").drop(columns=["seconds"])
+    return {"runs": runs, "events": pd.read_parquet(folder / "events.parquet")}
 
 
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "w1"
-    run_scenario(
-        load_scenario(FOUNDING), replications=12, out=out, workers=1, quiet=True, report=False
-    )
+    run_scenario(load_scenario(FOUNDING), replications=12, out=out, workers=1, quiet=True)
     return out
 
 
@@ -48,9 +50,7 @@ def test_seeds_are_spawned_children_of_the_root() -> None:
 
 def test_one_and_two_workers_give_identical_tables(one_worker: Path, tmp_path: Path) -> None:
     two = tmp_path / "w2"
-    run_scenario(
-        load_scenario(FOUNDING), replications=12, out=two, workers=2, quiet=True, report=False
-    )
+    run_scenario(load_scenario(FOUNDING), replications=12, out=two, workers=2, quiet=True)
     a, b = tables(one_worker), tables(two)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])
@@ -66,7 +66,6 @@ def test_any_executor_gives_the_same_tables(one_worker: Path, tmp_path: Path) ->
             out=out,
             executor=pool,
             quiet=True,
-            report=False,
         )
     for name, frame in tables(one_worker).items():
         pd.testing.assert_frame_equal(frame, tables(out)[name])
@@ -99,7 +98,7 @@ def test_rerunning_the_stored_scenario_reproduces_the_tables(
     """scenario.yaml in a run folder is the resolved scenario: running it again (same root seed,
     same replications, from its stored settings) gives the same run ids and tables."""
     again = tmp_path / "again"
-    run_scenario(load_scenario(one_worker / "scenario.yaml"), out=again, quiet=True, report=False)
+    run_scenario(load_scenario(one_worker / "scenario.yaml"), out=again, quiet=True)
     for name, frame in tables(one_worker).items():
         pd.testing.assert_frame_equal(frame, tables(again)[name])
 
@@ -107,11 +106,9 @@ def test_rerunning_the_stored_scenario_reproduces_the_tables(
 def test_a_replication_that_raises_becomes_a_failed_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(FAIL_ENV, "-1:3")
+    fail_runs(monkeypatch, load_scenario(FOUNDING).model.run.seed, [(3,)])
     out = tmp_path / "failing"
-    summary = run_scenario(
-        load_scenario(FOUNDING), replications=6, out=out, quiet=True, report=False
-    )
+    summary = run_scenario(load_scenario(FOUNDING), replications=6, out=out, quiet=True)
     runs = pd.read_parquet(out / "runs.parquet")
     assert summary.failed == 1
     assert runs.loc[runs["status"] == "failed", "replication"].tolist() == [3]
@@ -153,9 +150,7 @@ def test_cli_set_errors_exit_2_without_traceback(
 
 def test_output_folder_must_be_new_or_empty(one_worker: Path) -> None:
     with pytest.raises(ValidationError, match="not empty"):
-        run_scenario(
-            load_scenario(FOUNDING), replications=1, out=one_worker, quiet=True, report=False
-        )
+        run_scenario(load_scenario(FOUNDING), replications=1, out=one_worker, quiet=True)
 
 
 def test_a_killed_run_leaves_a_folder_marked_incomplete(tmp_path: Path) -> None:

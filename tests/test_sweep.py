@@ -7,14 +7,17 @@ run), a handful of points and replications, no time series.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from failures import fail_runs
 
 from treatysim.cli import main
-from treatysim.run.runner import FAIL_ENV
-from treatysim.run.sweep import prepare, run_sweep
+from treatysim.run import executors
+from treatysim.run.plan import prepare
+from treatysim.run.sweep import SweepOptions, run_sweep
 from treatysim.scenario.errors import ValidationError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -73,11 +76,11 @@ def events_of(folder: Path) -> pd.DataFrame:
 def test_results_do_not_depend_on_executor_workers_or_chunks(tmp_path: Path) -> None:
     """In-process, a 2-process pool, 2 Dask workers and other chunk sizes give the same tables."""
     sweep = write_sweep(tmp_path)
-    one = run_sweep(sweep, out=tmp_path / "one", workers=1, report=False)
-    two = run_sweep(sweep, out=tmp_path / "two", workers=2, report=False)
-    tiny = run_sweep(sweep, out=tmp_path / "tiny", workers=2, chunk_size=1, report=False)
-    odd = run_sweep(sweep, out=tmp_path / "odd", workers=1, chunk_size=7, report=False)
-    dask = run_sweep(sweep, out=tmp_path / "dask", workers=2, executor_kind="dask", report=False)
+    one = run_sweep(sweep, SweepOptions(out=tmp_path / "one", workers=1))
+    two = run_sweep(sweep, SweepOptions(out=tmp_path / "two", workers=2))
+    tiny = run_sweep(sweep, SweepOptions(out=tmp_path / "tiny", workers=2, chunk_size=1))
+    odd = run_sweep(sweep, SweepOptions(out=tmp_path / "odd", workers=1, chunk_size=7))
+    dask = run_sweep(sweep, SweepOptions(out=tmp_path / "dask", workers=2, executor_kind="dask"))
     assert one.runs == 30 and one.failed == 0 and one.executed == 30
     assert two.executor.startswith("local process pool")
     assert dask.executor.startswith("dask LocalCluster")
@@ -93,10 +96,10 @@ def test_results_do_not_depend_on_executor_workers_or_chunks(tmp_path: Path) -> 
 
 def test_runs_table_has_sorted_keys_seeds_and_ids(tmp_path: Path) -> None:
     """runs.parquet: sorted by (point, replication), the documented seed and id of each run."""
-    from treatysim.run.runner import replication_seed, run_id
+    from treatysim.run.seeds import replication_seed, run_id
 
     sweep = write_sweep(tmp_path)
-    summary = run_sweep(sweep, out=tmp_path / "out", workers=1, report=False)
+    summary = run_sweep(sweep, SweepOptions(out=tmp_path / "out", workers=1))
     runs = pd.read_parquet(summary.folder / "runs.parquet")
     keys = list(zip(runs["point"], runs["replication"], strict=True))
     assert keys == sorted(keys) == [(p, r) for p in range(6) for r in range(5)]
@@ -131,13 +134,19 @@ def test_dry_run_prints_points_runs_time_and_disk(
 
 
 def test_failed_run_is_a_row_and_retry_failed_replaces_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An injected failure: one failed row, the sweep goes on; --retry-failed fixes it."""
+    """An injected failure: one failed row, the sweep goes on; --retry-failed fixes it.
+
+    The two workers are threads here, so the injected failure reaches them.
+    """
     sweep = write_sweep(tmp_path)
     out = tmp_path / "out"
-    monkeypatch.setenv(FAIL_ENV, "1:2")
-    assert main(["sweep", str(sweep), "--out", str(out), "--workers", "2", "-q"]) == 1
+    with pytest.MonkeyPatch.context() as failing:
+        failing.setattr(executors, "local_pool", lambda n: ThreadPoolExecutor(max_workers=n))
+        fail_runs(failing, 11, [(1, 2)])
+        code = main(["sweep", str(sweep), "--out", str(out), "--workers", "2", "-q"])
+    assert code == 1
     printed = capsys.readouterr().out
     assert "failed: 1" in printed and "point 1, replication 2" in printed
     runs = pd.read_parquet(out / "runs.parquet")
@@ -149,10 +158,9 @@ def test_failed_run_is_a_row_and_retry_failed_replaces_it(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["failed"] == 1 and manifest["failures"][0]["point"] == 1
 
-    monkeypatch.delenv(FAIL_ENV)
     assert main(["sweep", str(sweep), "--out", str(out), "--retry-failed", "-q"]) == 0
     assert "1 run now" in capsys.readouterr().out
-    clean = run_sweep(sweep, out=tmp_path / "clean", workers=1, report=False)
+    clean = run_sweep(sweep, SweepOptions(out=tmp_path / "clean", workers=1))
     pd.testing.assert_frame_equal(runs_of(out), runs_of(clean.folder))
     pd.testing.assert_frame_equal(events_of(out), events_of(clean.folder))
     manifest = json.loads((out / "manifest.json").read_text())
@@ -177,7 +185,7 @@ def test_out_folder_in_use_and_other_sweep_are_refused(
     """A used --out needs --resume; resuming with a different sweep file is refused."""
     sweep = write_sweep(tmp_path)
     out = tmp_path / "out"
-    run_sweep(sweep, out=out, workers=1, report=False)
+    run_sweep(sweep, SweepOptions(out=out, workers=1))
     assert main(["sweep", str(sweep), "--out", str(out), "-q"]) == 2
     assert "--resume" in capsys.readouterr().err
     other = write_sweep(tmp_path, GRID.replace("seed: 11", "seed: 12"), "other.yaml")
@@ -215,7 +223,7 @@ def test_bad_command_lines_exit_2(tmp_path: Path) -> None:
 def test_counts_time_series_are_stored_with_points(tmp_path: Path) -> None:
     """timeseries: counts gives timeseries.parquet with the point of every row."""
     sweep = write_sweep(tmp_path, GRID.replace("timeseries: none", "timeseries: counts"))
-    summary = run_sweep(sweep, out=tmp_path / "out", workers=1, report=False)
+    summary = run_sweep(sweep, SweepOptions(out=tmp_path / "out", workers=1))
     series = pd.read_parquet(summary.folder / "timeseries.parquet")
     assert set(series["point"]) == set(range(6))
     per_run = series.groupby(["point", "replication"]).size()

@@ -17,7 +17,7 @@ from treatysim.cli import main
 from treatysim.plots.style import DPI
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import StoreError
-from treatysim.run.sweep import run_sweep
+from treatysim.run.sweep import SweepOptions, SweepSummary, run_sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -47,9 +47,16 @@ thresholds: [2, 4]
 """
 
 
+def swept(sweep: Path, out: Path) -> SweepSummary:
+    """Run a sweep in-process and build its report, as ``treatysim sweep`` does."""
+    summary = run_sweep(sweep, SweepOptions(out=out, workers=1))
+    build_sweep_report(summary.folder)
+    return summary
+
+
 def test_point_summary_matches_a_hand_computation(tmp_path: Path) -> None:
     """Means with t intervals and P(cascade ≥ k) with Wilson intervals, from runs.parquet."""
-    summary = run_sweep(setup(tmp_path, ONE_FACTOR), out=tmp_path / "out", workers=1)
+    summary = swept(setup(tmp_path, ONE_FACTOR), tmp_path / "out")
     folder = summary.folder
     runs = pd.read_parquet(folder / "runs.parquet")
     table = pd.read_parquet(folder / "point_summary.parquet")
@@ -106,7 +113,7 @@ replications: 3
 outcomes: [cascade_size]
 thresholds: [3]
 """
-    folder = run_sweep(setup(tmp_path, body), out=tmp_path / "out", workers=1).folder
+    folder = swept(setup(tmp_path, body), tmp_path / "out").folder
     names = sorted(p.name for p in (folder / "plots").glob("*.png"))
     assert names == ["heatmap_mean_cascade_size.png", "heatmap_p_cascade_ge_3.png"]
     before = pd.read_parquet(folder / "point_summary.parquet")
@@ -139,7 +146,7 @@ replications: 2
 outcomes: [cascade_size]
 thresholds: [3]
 """
-    folder = run_sweep(setup(tmp_path, body), out=tmp_path / "out", workers=1).folder
+    folder = swept(setup(tmp_path, body), tmp_path / "out").folder
     assert len(pd.read_parquet(folder / "design.parquet")) == points
     indices = json.loads((folder / "sensitivity.json").read_text())
     body_ = indices["outcomes"]["cascade_size"]

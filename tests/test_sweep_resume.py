@@ -21,11 +21,11 @@ import pandas as pd
 
 from treatysim.cli import main
 from treatysim.results.shards import SHARDS, ShardWriter
+from treatysim.run.plan import chunk_jobs, prepare
 from treatysim.run.sweep import (
+    SweepOptions,
     _folder_lock,
-    _jobs,
     _open_folder,
-    prepare,
     run_sweep,
     run_sweep_chunk,
 )
@@ -95,7 +95,6 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     sweep = setup_sweep(tmp_path, BIG, short=True)
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TREATYSIM_FAIL_RUNS", None)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -135,7 +134,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert 0 < before < 2400, f"{before} runs stored: the kill was not partway"
 
     assert main(["sweep", str(sweep), "--out", str(out), "--resume", "-w", "2", "-q"]) == 0
-    reference = run_sweep(sweep, out=tmp_path / "reference", workers=2, report=False)
+    reference = run_sweep(sweep, SweepOptions(out=tmp_path / "reference", workers=2))
     runs, events = tables(out)
     ref_runs, ref_events = tables(reference.folder)
     assert len(runs) == 2400
@@ -154,12 +153,12 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
 def test_resume_cleans_partial_files_and_keeps_one_row_per_run(tmp_path: Path) -> None:
     """A temp file, an uncommitted events shard and a run in two shards are all handled."""
     sweep = setup_sweep(tmp_path, SMALL, short=True)
-    reference = run_sweep(sweep, out=tmp_path / "reference", workers=1, report=False)
+    reference = run_sweep(sweep, SweepOptions(out=tmp_path / "reference", workers=1))
     plan = prepare(sweep)
     folder = tmp_path / "crashed"
     with _folder_lock(folder):
         _open_folder(plan, folder, resume=False)
-    results = [run_sweep_chunk(job) for job in _jobs(plan, np.arange(plan.n_runs), 5, "none")]
+    results = [run_sweep_chunk(job) for job in chunk_jobs(plan, np.arange(plan.n_runs), 5, "none")]
     assert len(results) == 5  # 24 runs in chunks of 5
     (folder / SHARDS).mkdir()
     writer = ShardWriter(folder / SHARDS, 0)
@@ -178,7 +177,7 @@ def test_resume_cleans_partial_files_and_keeps_one_row_per_run(tmp_path: Path) -
 
     log = io.StringIO()
     summary = run_sweep(
-        sweep, out=folder, resume=True, workers=1, report=False, quiet=False, log=log
+        sweep, SweepOptions(out=folder, resume=True, workers=1, quiet=False, log=log)
     )
     notes = log.getvalue()
     assert "removed the uncommitted shard events-000002.parquet" in notes

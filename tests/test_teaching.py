@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 from treatysim.model.pipeline import ANNOUNCED
 from treatysim.model.treaty_model import TreatyModel
 from treatysim.model.world import build_world
-from treatysim.run.runner import apply_overrides, replication_seed
+from treatysim.run.runner import apply_overrides
+from treatysim.run.seeds import replication_seed
 from treatysim.scenario.load import load_scenario
 
 from modelkit import SCENARIOS

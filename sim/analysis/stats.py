@@ -1,8 +1,9 @@
 """Statistics over a run's replications: intervals, stage reach and timing, cascades, order.
 
 Every function here is pure: it takes DataFrames or arrays and returns numbers, arrays or plain
-dicts, so :mod:`treatysim.report.run_report` (which reads folders and writes files) and the tests can call them
-directly. :func:`treatysim.report.run_report.summarize` assembles them into ``summary.json``.
+dicts, so :mod:`treatysim.report.run_report` (which reads folders and writes files) and the
+tests can call them directly. :func:`treatysim.report.run_report.summarize` assembles them into
+``summary.json``.
 
 Conventions, stated once (``summary.md`` repeats them):
 
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from treatysim.results.outcomes import DATE_OUTCOMES, OUTCOMES, outcome_columns
 from treatysim.scenario.schema import STAGES
 
 #: Stages whose reach (by the end and by report dates) is reported, in pipeline order.
@@ -239,7 +241,7 @@ def reach(events: pd.DataFrame, run_ids: Sequence[str], ids: Sequence[str], trea
     ev = _treaty_events(events, run_ids, treaty)
     ev = ev[ev["iso3"].isin(list(ids)) & ev["stage"].isin(REACH_STAGES)]
     if len(ev):
-        first = ev.groupby(["run_id", "iso3", "stage"], sort=False)["day"].min()
+        first = ev.groupby(["run_id", "iso3", "stage"], sort=False, observed=True)["day"].min()
         r = pd.Index(list(run_ids)).get_indexer(first.index.get_level_values(0))
         s = pd.Index(list(ids)).get_indexer(first.index.get_level_values(1))
         g = pd.Index(list(REACH_STAGES)).get_indexer(first.index.get_level_values(2))
@@ -255,7 +257,7 @@ def final_stages(
     ev = _treaty_events(events, run_ids, treaty)
     ev = ev[ev["iso3"].isin(list(ids))]
     if len(ev):
-        last = ev.groupby(["run_id", "iso3"], sort=False)["stage"].last()
+        last = ev.groupby(["run_id", "iso3"], sort=False, observed=True)["stage"].last()
         r = pd.Index(list(run_ids)).get_indexer(last.index.get_level_values(0))
         s = pd.Index(list(ids)).get_indexer(last.index.get_level_values(1))
         out[r, s] = last.to_numpy(dtype=object)
@@ -267,28 +269,26 @@ def run_outcomes(
 ) -> pd.DataFrame:
     """Per-run outcomes of one treaty, as in runs.parquet, recomputed from the events.
 
-    Columns: cascade_size (states that announced or suspended), n_announced, n_notified,
-    n_retracted (states that reached the stage), n_withdrawn and n_suspended (final stage),
-    first_exit_day (day number or NaN) and days_to_first_exit (from the calendar's start).
+    The definition is :func:`treatysim.results.outcomes.outcome_columns`, the one runs.parquet
+    uses; each state's final stage is its last stage change. Columns: cascade_size (states that
+    announced or suspended), n_announced, n_notified, n_retracted (states that reached the
+    stage), n_withdrawn and n_suspended (final stage), first_exit_day (day number or NaN) and
+    days_to_first_exit (from the calendar's start).
     """
     rc = reach(events, run_ids, ids, treaty)
+    first = np.full((rc.n_runs, len(ids), len(STAGES)), np.inf)
+    for j, stage in enumerate(REACH_STAGES):
+        first[:, :, STAGES.index(stage)] = np.nan_to_num(rc.days[:, :, j], nan=np.inf)
+    code = {name: c for c, name in enumerate(STAGES)}
     final = final_stages(events, run_ids, ids, treaty)
-    moved = ~np.isnan(rc.stage("announced")) | ~np.isnan(rc.stage("suspended"))
-    exits = np.where(np.isnan(rc.stage("withdrawn")), np.inf, rc.stage("withdrawn"))
-    first_exit = exits.min(axis=1) if exits.shape[1] else np.full(rc.n_runs, np.inf)
-    first_exit = np.where(np.isinf(first_exit), np.nan, first_exit)
+    final_codes = np.vectorize(lambda s: code.get(s, -1), otypes=[np.int64])(final)
+    out = outcome_columns(first, final_codes.reshape(rc.n_runs, len(ids)), to_day(start))
+    columns = {name: out[name] for name in OUTCOMES if name not in DATE_OUTCOMES}
+    columns["first_exit_day"] = out["first_exit"]
+    order = ["cascade_size", "n_announced", "n_notified", "n_withdrawn", "n_suspended"]
+    order += ["n_retracted", "first_exit_day", "days_to_first_exit"]
     return pd.DataFrame(
-        {
-            "cascade_size": moved.sum(axis=1),
-            "n_announced": (~np.isnan(rc.stage("announced"))).sum(axis=1),
-            "n_notified": (~np.isnan(rc.stage("notified"))).sum(axis=1),
-            "n_withdrawn": (final == "withdrawn").sum(axis=1),
-            "n_suspended": (final == "suspended").sum(axis=1),
-            "n_retracted": (~np.isnan(rc.stage("retracted"))).sum(axis=1),
-            "first_exit_day": first_exit,
-            "days_to_first_exit": first_exit - to_day(start),
-        },
-        index=pd.Index(list(run_ids), name="run_id"),
+        {name: columns[name] for name in order}, index=pd.Index(list(run_ids), name="run_id")
     )
 
 
@@ -458,7 +458,7 @@ def occupancy(
         ev = ev.assign(r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])))
         ev = ev.assign(k=np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps))
         ev = ev[ev["k"] < n_steps]
-        last = ev.groupby(["r", "k"], sort=False)["stage"].last()
+        last = ev.groupby(["r", "k"], sort=False, observed=True)["stage"].last()
         rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1))
         change[rr, kk] = [OCCUPANCY_STAGES.index(s) for s in last.to_numpy()]
     idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=1)

@@ -31,10 +31,13 @@ from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.plots.sweep import level_label, sweep_plots
 from treatysim.report.markdown import table_row
 from treatysim.results.store import (
+    DESIGN,
     INCOMPLETE,
     MANIFEST,
     PLOTS,
+    POINT_SUMMARY,
     RUNS,
+    SENSITIVITY,
     SUMMARY_JSON,
     SUMMARY_MD,
     StoreError,
@@ -46,14 +49,6 @@ from treatysim.scenario.designs import missing_salib
 
 if TYPE_CHECKING:
     import pandas as pd
-
-#: The sweep's design table, written by the sweep runner (``treatysim.run.sweep.DESIGN``).
-# TODO(results layer): import DESIGN from treatysim.results.store once the store names it.
-DESIGN = "design.parquet"
-#: Per point and outcome statistics, written here.
-POINT_SUMMARY = "point_summary.parquet"
-#: Sensitivity indices of a saltelli or morris design, written here.
-SENSITIVITY = "sensitivity.json"
 
 
 def build_sweep_report(

@@ -11,25 +11,20 @@ from the newest layer and the events of that same layer.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from treatysim.results.tables import OUTCOMES
-from treatysim.run.runner import (
-    Output,
-)
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from treatysim.model.world import World
+from treatysim.results.store import RUNS, atomic_path, write_table
+from treatysim.results.tables import events_schema, timeseries_schema
 
 #: Shards of an unfinished sweep.
 SHARDS = "shards"
@@ -37,20 +32,11 @@ SHARDS = "shards"
 FAILURES_LISTED = 1000
 
 _SHARD_NAME = re.compile(r"^(runs|events|timeseries)-(\d{6,})\.parquet$")
-_DATE_OUTCOMES = frozenset({"first_announcement", "first_exit"})
 STATUS_MISSING, STATUS_OK, STATUS_FAILED = 0, 1, 2
-_EPOCH = dt.date(1970, 1, 1).toordinal()
-#: Rows per row group of shards and consolidated tables: small groups let consolidation read a
-#: point range without reading whole files.
-ROW_GROUP_ROWS = 8192
 
 
 class SweepError(RuntimeError):
     """A sweep stopped before it finished (its folder can be resumed)."""
-
-
-# --------------------------------------------------------------------------------------------
-# table schemas and the chunk function that workers run
 
 
 @dataclass
@@ -67,142 +53,6 @@ class ChunkResult:
     def n_runs(self) -> int:
         """Rows of the runs table."""
         return int(self.runs.num_rows)
-
-
-def outcome_fields(world: World) -> list[tuple[str, pa.DataType]]:
-    """Outcome columns of runs.parquet, as :func:`treatysim.results.tables.outcomes` names them."""
-    import pyarrow as pa
-
-    primary = world.scenario.primary_treaty
-    fields = []
-    for treaty in world.treaties:
-        suffix = "" if treaty == primary else f"__{treaty}"
-        for name in OUTCOMES:
-            kind = pa.date32() if name in _DATE_OUTCOMES else pa.int64()
-            fields.append((f"{name}{suffix}", kind))
-    return fields
-
-
-def runs_schema(world: World) -> pa.Schema:
-    """Schema of runs.parquet: ids, seed, status, error, seconds, then the outcomes."""
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("point", pa.int64()),
-            ("replication", pa.int64()),
-            ("seed", pa.uint64()),
-            ("status", pa.string()),
-            ("error", pa.string()),
-            ("seconds", pa.float64()),
-            *outcome_fields(world),
-        ]
-    )
-
-
-def events_schema() -> pa.Schema:
-    """Schema of events.parquet: one row per stage change of a run."""
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("point", pa.int64()),
-            ("replication", pa.int64()),
-            ("iso3", pa.string()),
-            ("treaty", pa.string()),
-            ("stage", pa.string()),
-            ("date", pa.date32()),
-            ("step", pa.int64()),
-        ]
-    )
-
-
-def timeseries_schema() -> pa.Schema:
-    """Schema of timeseries.parquet (``counts`` mode): stage counts per step and treaty."""
-    import pyarrow as pa
-
-    from treatysim.scenario.schema import STAGES
-
-    return pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("point", pa.int64()),
-            ("replication", pa.int64()),
-            ("step", pa.int64()),
-            ("date", pa.date32()),
-            ("treaty", pa.string()),
-            *[(f"n_{stage}", pa.int64()) for stage in STAGES],
-        ]
-    )
-
-
-def runs_arrow(world: World, outputs: Sequence[Output]) -> pa.Table:
-    """One row per output with its outcomes (nulls for failed runs)."""
-    import pyarrow as pa
-
-    from treatysim.results.tables import outcomes
-
-    rows = [outcomes(world, out) if out.status == "ok" else {} for out in outputs]
-    columns: dict[str, Any] = {
-        "run_id": [o.task.run_id for o in outputs],
-        "point": [o.task.point for o in outputs],
-        "replication": [o.task.replication for o in outputs],
-        "seed": [o.task.seed for o in outputs],
-        "status": [o.status for o in outputs],
-        "error": [o.error for o in outputs],
-        "seconds": [o.seconds for o in outputs],
-    }
-    for name, _ in outcome_fields(world):
-        columns[name] = [row.get(name) for row in rows]
-    schema = runs_schema(world)
-    return pa.table([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
-
-
-def events_arrow(world: World, outputs: Sequence[Output]) -> pa.Table:
-    """One row per stage change, in each run's order."""
-    import pyarrow as pa
-
-    from treatysim.scenario.schema import STAGES
-
-    schema = events_schema()
-    parts = [o for o in outputs if o.events and len(o.events["step"])]
-    if not parts:
-        return schema.empty_table()
-    counts = np.array([len(o.events["step"]) for o in parts])
-    ids = np.array(world.ids, dtype=object)
-    treaties = np.array(world.treaties, dtype=object)
-    stages = np.array(STAGES, dtype=object)
-    state = np.concatenate([o.events["state"] for o in parts])
-    treaty = np.concatenate([o.events["treaty"] for o in parts])
-    stage = np.concatenate([o.events["stage"] for o in parts])
-    days = np.concatenate([o.events["date"] for o in parts]).astype(np.int64) - _EPOCH
-    columns = [
-        pa.array(np.repeat(np.array([o.task.run_id for o in parts], dtype=object), counts)),
-        pa.array(np.repeat([o.task.point for o in parts], counts).astype(np.int64)),
-        pa.array(np.repeat([o.task.replication for o in parts], counts).astype(np.int64)),
-        pa.array(ids[state], type=pa.string()),
-        pa.array(treaties[treaty], type=pa.string()),
-        pa.array(stages[stage], type=pa.string()),
-        pa.array(days.astype("datetime64[D]"), type=pa.date32()),
-        pa.array(np.concatenate([o.events["step"] for o in parts]).astype(np.int64)),
-    ]
-    return pa.table(columns, schema=schema)
-
-
-def timeseries_arrow(world: World, outputs: Sequence[Output], point: int) -> pa.Table:
-    """Stage counts per step and treaty (``counts`` mode) with the point's id."""
-    import pyarrow as pa
-
-    from treatysim.results.tables import timeseries_table
-
-    schema = timeseries_schema()
-    frame = timeseries_table(world, outputs, "counts")
-    if frame is None or frame.empty:
-        return schema.empty_table()
-    frame.insert(1, "point", np.int64(point))
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
 @dataclass
@@ -260,8 +110,6 @@ class ShardWriter:
 
     def flush(self) -> None:
         """Write the buffer: events (and time series) first, the runs shard last (the commit)."""
-        import pyarrow as pa
-
         if not self._buffer:
             return
         name = f"{self.number:06d}"
@@ -282,22 +130,10 @@ class ShardWriter:
 
 def _by_key(table: pa.Table) -> pa.Table:
     """Rows sorted by (point, replication), keeping their order within a run."""
-    import pyarrow as pa
-
     points = table.column("point").to_numpy()
     reps = table.column("replication").to_numpy()
     order = np.lexsort((np.arange(table.num_rows), reps, points))
     return table.take(pa.array(order))
-
-
-def write_table(target: Path, table: pa.Table) -> None:
-    """Write an Arrow table as Parquet atomically, in row groups of ROW_GROUP_ROWS rows."""
-    import pyarrow.parquet as pq
-
-    from treatysim.results.store import atomic_path
-
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
 @dataclass
@@ -353,8 +189,6 @@ def scan_folder(
     Raises:
         SweepError: A stored row has a key outside the sweep (the folder is not this sweep's).
     """
-    import pyarrow.parquet as pq
-
     notes: list[str] = []
     shards = folder / SHARDS
     for place in (folder, shards):
@@ -375,8 +209,8 @@ def scan_folder(
                 path.unlink(missing_ok=True)
                 notes.append(f"removed the uncommitted shard {path.name}")
     candidates: list[tuple[int, dict[str, Path]]] = []
-    if (folder / "runs.parquet").is_file():
-        base = {"runs": folder / "runs.parquet"}
+    if (folder / RUNS).is_file():
+        base = {"runs": folder / RUNS}
         for kind in ("events", "timeseries"):
             if (folder / f"{kind}.parquet").is_file():
                 base[kind] = folder / f"{kind}.parquet"
@@ -446,10 +280,6 @@ def _read_layer(path: Path, first: int, stop: int, number: int) -> pa.Table:
     Only row groups whose statistics overlap the range are read, on the calling thread: the
     dataset API's thread pools keep far more memory than the rows need.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     handle = pq.ParquetFile(path)
     column = handle.schema_arrow.get_field_index("point")
     groups = []
@@ -465,8 +295,6 @@ def _read_layer(path: Path, first: int, stop: int, number: int) -> pa.Table:
 
 def _release_memory() -> None:
     """Hand memory Arrow no longer uses back to the system, so the parent's RSS stays flat."""
-    import pyarrow as pa
-
     pa.default_memory_pool().release_unused()
 
 
@@ -488,22 +316,17 @@ def consolidate(
     Raises:
         SweepError: A run has no row in any layer.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from treatysim.results.store import atomic_path
-
     runs_layers = list(layers)
     if not runs_layers:
         raise SweepError("no stored runs to consolidate")
     schema = pq.read_schema(runs_layers[0].runs)
-    ev_schema = events_schema()
-    ts_schema = timeseries_schema()
+    ev_schema = events_schema(point=True)
+    ts_schema = timeseries_schema("counts", point=True)
     step = max(1, batch_runs // replications)
     ok = failed = 0
     failures: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
-        runs_tmp = stack.enter_context(atomic_path(folder / "runs.parquet"))
+        runs_tmp = stack.enter_context(atomic_path(folder / RUNS))
         events_tmp = stack.enter_context(atomic_path(folder / "events.parquet"))
         ts_tmp = (
             stack.enter_context(atomic_path(folder / "timeseries.parquet")) if timeseries else None
@@ -576,8 +399,6 @@ def _winning_rows(
     schema: pa.Schema,
 ) -> pa.Table:
     """Rows of ``kind`` from the layer that won each run, sorted by key, run order kept."""
-    import pyarrow as pa
-
     parts = []
     for lay in layers:
         path = lay.events if kind == "events" else lay.timeseries
@@ -594,7 +415,3 @@ def _winning_rows(
     kept = np.flatnonzero(winner_layer[(points - first) * replications + reps] == layer)
     order = kept[np.lexsort((kept, reps[kept], points[kept]))]
     return table.take(pa.array(order)).drop_columns(["_layer"]).cast(schema)
-
-
-# --------------------------------------------------------------------------------------------
-# progress

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
-    from treatysim.scenario.schema import Scenario
-    from treatysim.model.world import World
+from treatysim.model.world import World, build_world
+from treatysim.scenario.load import load_scenario
+from treatysim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 INCOMPLETE = "INCOMPLETE"
 MANIFEST = "manifest.json"
@@ -32,6 +35,22 @@ TIMESERIES = "timeseries.parquet"
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 PLOTS = "plots"
+# a sweep folder also holds:
+#: What a sweep folder must match to be resumed (written when the sweep starts).
+PLAN = "plan.json"
+#: One row per point.
+DESIGN = "design.parquet"
+#: A copy of the sweep file as given.
+SWEEP_COPY = "sweep.yaml"
+#: Per point and outcome statistics (written by the sweep report).
+POINT_SUMMARY = "point_summary.parquet"
+#: Sobol' or Morris indices (saltelli and morris designs).
+SENSITIVITY = "sensitivity.json"
+#: Held while a process writes to the folder.
+LOCK = ".lock"
+#: Rows per row group of stored tables: small groups let a sweep's consolidation read a point
+#: range without reading whole files.
+ROW_GROUP_ROWS = 8192
 
 
 @contextmanager
@@ -72,6 +91,14 @@ def write_parquet(target: Path, frame: pd.DataFrame) -> None:
         frame.to_parquet(tmp, index=False, compression="zstd")
 
 
+def write_table(target: Path, table: pa.Table) -> None:
+    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows)."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+
+
 def mark_incomplete(folder: Path, reason: str) -> None:
     """Create the folder and its INCOMPLETE marker."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -105,8 +132,6 @@ class RunData:
 
     def world(self) -> World:
         """Rebuild the resolved world (calendar, states, observed data) from the scenario."""
-        from treatysim.model.world import build_world
-
         return build_world(self.scenario, self.folder)
 
 
@@ -128,10 +153,6 @@ def load_run(
     Raises:
         StoreError: The folder is missing, incomplete or lacks a table.
     """
-    import pandas as pd
-
-    from treatysim.scenario.load import load_scenario
-
     folder = Path(folder)
     if not allow_incomplete and (folder / INCOMPLETE).exists():
         reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()

@@ -1,192 +1,279 @@
-"""Turn replication outputs into the tidy tables of a run folder.
+"""The tables of a run or sweep folder: one Arrow schema and one builder each.
 
-Tables (see README, "Outputs"):
 - runs: one row per replication, with its status and outcomes;
 - events: one row per stage change;
 - timeseries: per step and state (``full``), or per step, treaty and stage (``counts``).
+
+``treatysim run`` and ``treatysim sweep`` build them here; a sweep's tables add a ``point``
+column after ``run_id``. States, treaties and stages are dictionary-encoded; the builders stack
+the replications' arrays and never go through Python objects per row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
-from treatysim.model.pipeline import ANNOUNCED, NOTIFIED, RETRACTED, SUSPENDED, WITHDRAWN
+from treatysim.results.outcomes import DATE_OUTCOMES, OUTCOMES, first_reach, outcome_columns
 from treatysim.scenario.schema import STAGES
-from treatysim.scenario.sweep import OUTCOMES  # noqa: F401  (the M of XLRM; shards reads it here)
 
 if TYPE_CHECKING:
-    from treatysim.run.runner import Output
+    import pandas as pd
+
     from treatysim.model.world import World
+
+__all__ = ["OUTCOMES", "Output", "Tables", "Task", "build_tables"]
+
+#: Proleptic ordinal of 1970-01-01, the origin of Arrow's date32.
+EPOCH = dt.date(1970, 1, 1).toordinal()
+#: Dictionary-encoded labels (states, treaties, stages).
+LABEL = pa.dictionary(pa.int32(), pa.string())
+#: Stage names of the ``full`` time series; the last one stands for code -1.
+_FULL_STAGES = (*STAGES, "not_party")
+
+
+@dataclass
+class Task:
+    """One replication to run (``point`` is -1 outside sweeps)."""
+
+    replication: int
+    seed: int
+    run_id: str
+    point: int = -1
+
+
+@dataclass
+class Output:
+    """What a replication returns to the parent: compact arrays, not DataFrames."""
+
+    task: Task
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+    events: dict[str, np.ndarray] = field(default_factory=dict)
+    final_stage: np.ndarray | None = None
+    threat: np.ndarray | None = None
+    commitment: np.ndarray | None = None
+    stage: np.ndarray | None = None
+    counts: np.ndarray | None = None
 
 
 @dataclass
 class Tables:
-    """The three tables of a run folder."""
+    """The tables of a run folder as Arrow tables (timeseries None when not recorded)."""
 
-    runs: pd.DataFrame
-    events: pd.DataFrame
-    timeseries: pd.DataFrame | None
+    runs: pa.Table
+    events: pa.Table
+    timeseries: pa.Table | None
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+        """The tables as pandas DataFrames, as ``pandas.read_parquet`` gives them back."""
+        series = self.timeseries.to_pandas() if self.timeseries is not None else None
+        return self.runs.to_pandas(), self.events.to_pandas(), series
 
 
-def _dates(ordinals: np.ndarray) -> pd.Series:
-    values = [dt.date.fromordinal(int(o)) for o in ordinals]
-    return pd.Series(pd.to_datetime(values), dtype="datetime64[ns]").dt.date
+# --------------------------------------------------------------------------------------------
+# schemas
 
 
-def outcomes(world: World, output: Output) -> dict[str, object]:
-    """Per-run outcomes, computed from the run's stage changes and final stages."""
-    row: dict[str, object] = {}
-    start = world.calendar.start.toordinal()
+def _keys(point: bool) -> list[tuple[str, pa.DataType]]:
+    head: list[tuple[str, pa.DataType]] = [("run_id", pa.string())]
+    if point:
+        head.append(("point", pa.int64()))
+    return [*head, ("replication", pa.int64())]
+
+
+def outcome_fields(world: World) -> list[tuple[str, pa.DataType]]:
+    """Outcome columns of runs.parquet: :data:`OUTCOMES`, suffixed ``__treaty`` for others."""
     primary = world.scenario.primary_treaty
-    ev = output.events
-    assert output.final_stage is not None, "outcomes exist only for runs that finished"
-    for j, treaty in enumerate(world.treaties):
+    fields = []
+    for treaty in world.treaties:
         suffix = "" if treaty == primary else f"__{treaty}"
-        mine = ev["treaty"] == j
-        reached = {
-            stage: mine & (ev["stage"] == stage)
-            for stage in (ANNOUNCED, NOTIFIED, RETRACTED, SUSPENDED, WITHDRAWN)
-        }
-        announced = set(ev["state"][reached[ANNOUNCED]].tolist())
-        suspended = set(ev["state"][reached[SUSPENDED]].tolist())
-        final = output.final_stage[:, j]
-        ann_dates = ev["date"][reached[ANNOUNCED]]
-        exit_dates = ev["date"][reached[WITHDRAWN]]
-        first_exit = int(exit_dates.min()) if len(exit_dates) else None
-        row[f"cascade_size{suffix}"] = len(announced | suspended)
-        row[f"n_announced{suffix}"] = len(announced)
-        row[f"n_notified{suffix}"] = len(set(ev["state"][reached[NOTIFIED]].tolist()))
-        row[f"n_withdrawn{suffix}"] = int((final == WITHDRAWN).sum())
-        row[f"n_suspended{suffix}"] = int((final == SUSPENDED).sum())
-        row[f"n_retracted{suffix}"] = len(set(ev["state"][reached[RETRACTED]].tolist()))
-        row[f"first_announcement{suffix}"] = (
-            dt.date.fromordinal(int(ann_dates.min())) if len(ann_dates) else None
-        )
-        row[f"first_exit{suffix}"] = dt.date.fromordinal(first_exit) if first_exit else None
-        row[f"days_to_first_exit{suffix}"] = (first_exit - start) if first_exit else None
-    return row
+        for name in OUTCOMES:
+            kind = pa.date32() if name in DATE_OUTCOMES else pa.int64()
+            fields.append((f"{name}{suffix}", kind))
+    return fields
 
 
-def runs_table(world: World, outputs: Sequence[Output]) -> pd.DataFrame:
-    """One row per replication: ids, seed, status, error, seconds and outcomes."""
-    rows = []
-    for out in outputs:
-        row: dict[str, object] = {
-            "run_id": out.task.run_id,
-            **({"point": out.task.point} if out.task.point >= 0 else {}),
-            "replication": out.task.replication,
-            "seed": out.task.seed,
-            "status": out.status,
-            "error": out.error,
-        }
-        if out.status == "ok":
-            row.update(outcomes(world, out))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    for column in frame.columns:
-        if column.startswith(("first_announcement", "first_exit")):
-            frame[column] = frame[column].astype("object")
-    for column in ("replication", "point"):
-        if column in frame:
-            frame[column] = frame[column].astype("int64")
-    frame["seed"] = frame["seed"].astype("uint64")
-    return frame
+def runs_schema(world: World, *, point: bool) -> pa.Schema:
+    """Schema of runs.parquet: ids, seed, status, error, seconds, then the outcomes."""
+    return pa.schema(
+        [
+            *_keys(point),
+            ("seed", pa.uint64()),
+            ("status", pa.string()),
+            ("error", pa.string()),
+            ("seconds", pa.float64()),
+            *outcome_fields(world),
+        ]
+    )
 
 
-def events_table(world: World, outputs: Sequence[Output]) -> pd.DataFrame:
-    """One row per stage change: run_id, replication, iso3, treaty, stage, date, step."""
-    parts = []
-    ids = np.array(world.ids, dtype=object)
-    treaties = np.array(world.treaties, dtype=object)
-    stages = np.array(STAGES, dtype=object)
-    for out in outputs:
-        ev = out.events
-        if not ev or len(ev["step"]) == 0:
-            continue
-        n = len(ev["step"])
-        part = {
-            "run_id": np.full(n, out.task.run_id, dtype=object),
-            **(
-                {"point": np.full(n, out.task.point, dtype=np.int64)} if out.task.point >= 0 else {}
-            ),
-            "replication": np.full(n, out.task.replication, dtype=np.int64),
-            "iso3": ids[ev["state"]],
-            "treaty": treaties[ev["treaty"]],
-            "stage": stages[ev["stage"]],
-            "date_ordinal": ev["date"],
-            "step": ev["step"].astype(np.int64),
-        }
-        parts.append(pd.DataFrame(part))
-    columns = ["run_id", "replication", "iso3", "treaty", "stage", "date", "step"]
-    if any(o.task.point >= 0 for o in outputs):
-        columns.insert(1, "point")
+def events_schema(*, point: bool) -> pa.Schema:
+    """Schema of events.parquet: one row per stage change of a run."""
+    return pa.schema(
+        [
+            *_keys(point),
+            ("iso3", LABEL),
+            ("treaty", LABEL),
+            ("stage", LABEL),
+            ("date", pa.date32()),
+            ("step", pa.int64()),
+        ]
+    )
+
+
+def timeseries_schema(mode: str, treaties: Sequence[str] = (), *, point: bool) -> pa.Schema:
+    """Schema of timeseries.parquet: stage counts (``counts``) or per state (``full``)."""
+    head = [*_keys(point), ("step", pa.int64()), ("date", pa.date32())]
+    if mode == "counts":
+        return pa.schema([*head, ("treaty", LABEL), *[(f"n_{s}", pa.int64()) for s in STAGES]])
+    columns = [("iso3", LABEL), ("threat", pa.float64())]
+    for t in treaties:
+        columns += [(f"commitment_{t}", pa.float64()), (f"stage_{t}", LABEL)]
+    return pa.schema([*head, *columns])
+
+
+# --------------------------------------------------------------------------------------------
+# builders
+
+
+def _labels(codes: np.ndarray, names: Sequence[str]) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(names), type=pa.string())
+    )
+
+
+def _dates(ordinals: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    days = np.nan_to_num(np.asarray(ordinals, dtype=np.float64) - EPOCH).astype(np.int64)
+    return pa.array(days.astype("datetime64[D]"), type=pa.date32(), mask=mask)
+
+
+def _key_columns(outputs: Sequence[Output], repeat: np.ndarray, point: bool) -> list[pa.Array]:
+    ids = np.array([o.task.run_id for o in outputs], dtype=object)
+    columns = [pa.array(np.repeat(ids, repeat), type=pa.string())]
+    if point:
+        columns.append(pa.array(np.repeat([o.task.point for o in outputs], repeat), pa.int64()))
+    reps = np.repeat([o.task.replication for o in outputs], repeat)
+    return [*columns, pa.array(np.asarray(reps, dtype=np.int64), pa.int64())]
+
+
+def _stacked_events(outputs: Sequence[Output]) -> dict[str, np.ndarray]:
+    """Every output's stage changes in one set of arrays, with ``run``, the output's index."""
+    parts = [(i, o.events) for i, o in enumerate(outputs) if o.events and len(o.events["step"])]
+    names = ("step", "state", "treaty", "stage", "date")
     if not parts:
-        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-        for c in ("replication", "step", "point"):
-            if c in empty:
-                empty[c] = empty[c].astype("int64")
-        return empty
-    frame = pd.concat(parts, ignore_index=True)
-    frame["date"] = _dates(frame.pop("date_ordinal").to_numpy())
-    return frame[columns]
+        return {"run": np.zeros(0, np.int64), **{k: np.zeros(0, np.int64) for k in names}}
+    out = {k: np.concatenate([ev[k] for _, ev in parts]) for k in names}
+    out["run"] = np.repeat([i for i, _ in parts], [len(ev["step"]) for _, ev in parts])
+    return out
 
 
-def timeseries_table(world: World, outputs: Sequence[Output], mode: str) -> pd.DataFrame | None:
-    """Per-step records: per state (full) or stage counts per treaty (counts); None for none."""
+def runs_arrow(world: World, outputs: Sequence[Output], *, point: bool) -> pa.Table:
+    """One row per output with its outcomes (nulls for failed runs)."""
+    schema = runs_schema(world, point=point)
+    n = len(outputs)
+    columns = _key_columns(outputs, np.ones(n, dtype=np.int64), point)
+    columns += [
+        pa.array([o.task.seed for o in outputs], pa.uint64()),
+        pa.array([o.status for o in outputs], pa.string()),
+        pa.array([o.error for o in outputs], pa.string()),
+        pa.array([o.seconds for o in outputs], pa.float64()),
+    ]
+    ok = np.array([o.status == "ok" for o in outputs], dtype=bool)
+    done = [o for o, good in zip(outputs, ok, strict=True) if good]
+    ev = _stacked_events(done)
+    start = world.calendar.start.toordinal()
+    n_states = len(world.ids)
+    for j in range(len(world.treaties)):
+        mine = ev["treaty"] == j
+        first = first_reach(
+            ev["run"][mine], ev["state"][mine], ev["stage"][mine], ev["date"][mine],
+            len(done), n_states,
+        )  # fmt: skip
+        final = np.array([o.final_stage[:, j] for o in done if o.final_stage is not None])
+        values = outcome_columns(first, final.reshape(len(done), n_states), start)
+        for name in OUTCOMES:
+            full = np.zeros(n, dtype=values[name].dtype)
+            full[ok] = values[name]
+            missing = ~ok | (np.isnan(full) if full.dtype.kind == "f" else False)
+            if name in DATE_OUTCOMES:
+                columns.append(_dates(full, missing))
+            else:
+                columns.append(pa.array(np.nan_to_num(full).astype(np.int64), mask=missing))
+    return pa.table(columns, schema=schema)
+
+
+def events_arrow(world: World, outputs: Sequence[Output], *, point: bool) -> pa.Table:
+    """One row per stage change, in each run's order."""
+    schema = events_schema(point=point)
+    ev = _stacked_events(outputs)
+    if len(ev["step"]) == 0:
+        return schema.empty_table()
+    counts = np.bincount(ev["run"], minlength=len(outputs))
+    columns = _key_columns(outputs, counts, point)
+    columns += [
+        _labels(ev["state"], world.ids),
+        _labels(ev["treaty"], world.treaties),
+        _labels(ev["stage"], STAGES),
+        _dates(ev["date"]),
+        pa.array(ev["step"].astype(np.int64)),
+    ]
+    return pa.table(columns, schema=schema)
+
+
+def timeseries_arrow(
+    world: World, outputs: Sequence[Output], mode: str, *, point: bool
+) -> pa.Table | None:
+    """Per-step records of the ok runs: stage counts (``counts``) or per state (``full``)."""
     if mode == "none":
         return None
-    dates = pd.Series(pd.to_datetime(list(world.calendar.dates))).dt.date.to_numpy()
-    steps = np.arange(len(dates))
-    parts = []
-    for out in outputs:
-        if out.status != "ok":
-            continue
-        if mode == "full" and out.threat is not None and out.stage is not None:
-            assert out.commitment is not None
-            n_steps, n = out.threat.shape
-            part: dict[str, object] = {
-                "run_id": np.full(n_steps * n, out.task.run_id, dtype=object),
-                "replication": np.full(n_steps * n, out.task.replication, dtype=np.int64),
-                "step": np.repeat(steps, n),
-                "date": np.repeat(dates, n),
-                "iso3": np.tile(np.array(world.ids, dtype=object), n_steps),
-                "threat": out.threat.reshape(-1),
-            }
-            for j, treaty in enumerate(world.treaties):
-                part[f"commitment_{treaty}"] = out.commitment[:, :, j].reshape(-1)
-                codes = out.stage[:, :, j].reshape(-1)
-                names = np.array([*STAGES, "not_party"], dtype=object)
-                part[f"stage_{treaty}"] = names[np.where(codes < 0, len(STAGES), codes)]
-            parts.append(pd.DataFrame(part))
-        elif mode == "counts" and out.counts is not None:
-            n_steps, k, n_stages = out.counts.shape
-            size = n_steps * k
-            part = {
-                "run_id": np.full(size, out.task.run_id, dtype=object),
-                "replication": np.full(size, out.task.replication, dtype=np.int64),
-                "step": np.repeat(steps, k),
-                "date": np.repeat(dates, k),
-                "treaty": np.tile(np.array(world.treaties, dtype=object), n_steps),
-            }
-            flat = out.counts.reshape(size, n_stages)
-            for code, stage in enumerate(STAGES):
-                part[f"n_{stage}"] = flat[:, code].astype(np.int64)
-            parts.append(pd.DataFrame(part))
-    if not parts:
-        return None
-    return pd.concat(parts, ignore_index=True)
+    schema = timeseries_schema(mode, world.treaties, point=point)
+    days = np.array([d.toordinal() for d in world.calendar.dates], dtype=np.int64)
+    n_steps = len(days)
+    if mode == "counts":
+        done = [o for o in outputs if o.status == "ok" and o.counts is not None]
+        width = len(world.treaties)
+    else:
+        done = [o for o in outputs if o.status == "ok" and o.threat is not None]
+        width = len(world.ids)
+    if not done:
+        return schema.empty_table()
+    size = n_steps * width
+    repeat = np.full(len(done), size, dtype=np.int64)
+    columns = _key_columns(done, repeat, point)
+    columns += [
+        pa.array(np.tile(np.repeat(np.arange(n_steps), width), len(done)).astype(np.int64)),
+        _dates(np.tile(np.repeat(days, width), len(done))),
+    ]
+    if mode == "counts":
+        counts = np.concatenate([o.counts.reshape(size, -1) for o in done if o.counts is not None])
+        columns.append(_labels(np.tile(np.arange(width), n_steps * len(done)), world.treaties))
+        columns += [pa.array(counts[:, code].astype(np.int64)) for code in range(len(STAGES))]
+        return pa.table(columns, schema=schema)
+    threat = np.concatenate([o.threat.reshape(-1) for o in done if o.threat is not None])
+    commitment = np.concatenate([o.commitment.reshape(size, -1) for o in done])  # type: ignore[union-attr]
+    stage = np.concatenate([o.stage.reshape(size, -1) for o in done])  # type: ignore[union-attr]
+    columns.append(_labels(np.tile(np.arange(width), n_steps * len(done)), world.ids))
+    columns.append(pa.array(threat.astype(np.float64)))
+    for j in range(len(world.treaties)):
+        codes = stage[:, j].astype(np.int64)
+        columns.append(pa.array(commitment[:, j].astype(np.float64)))
+        columns.append(_labels(np.where(codes < 0, len(STAGES), codes), _FULL_STAGES))
+    return pa.table(columns, schema=schema)
 
 
-def tables(world: World, outputs: Sequence[Output], mode: str) -> Tables:
-    """All tables of a run folder."""
+def build_tables(
+    world: World, outputs: Sequence[Output], mode: str, *, point: bool = False
+) -> Tables:
+    """Every table of a run (or of a sweep's chunk, with ``point``) from replication outputs."""
     return Tables(
-        runs=runs_table(world, outputs),
-        events=events_table(world, outputs),
-        timeseries=timeseries_table(world, outputs, mode),
+        runs=runs_arrow(world, outputs, point=point),
+        events=events_arrow(world, outputs, point=point),
+        timeseries=timeseries_arrow(world, outputs, mode, point=point),
     )

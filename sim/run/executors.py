@@ -1,8 +1,9 @@
-"""Where a sweep's chunks run: in-process, a local process pool, or a Dask cluster.
+"""Where runs execute: in-process, a local process pool, or a Dask cluster.
 
-An executor decides where runs execute and nothing else (the EMA Workbench's evaluators): every
-backend receives the same picklable chunk jobs (:func:`treatysim.run.sweep.run_sweep_chunk`) and returns
-the same results, so a sweep's tables do not depend on the backend or the number of workers.
+The only pool layer, used by ``treatysim run`` and ``treatysim sweep``. An executor decides where
+runs execute and nothing else (the EMA Workbench's evaluators): every backend receives the same
+picklable jobs and returns the same results, so tables do not depend on the backend or the
+number of workers.
 
 - ``in-process``: one worker, no pool (``--workers 1``).
 - ``local``: a :class:`~concurrent.futures.ProcessPoolExecutor` whose processes live for the
@@ -17,13 +18,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from treatysim.run.runner import FAIL_ENV
 
 #: Dask settings for the LocalCluster's workers (the nannies pass them on). A worker's event loop
 #: shares the GIL with the thread that runs the model; by default it wakes about 160 times a
@@ -62,20 +61,12 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(fail_spec: str | None) -> None:
-    """Start a pool worker: copy the failure-injection hook and import the model once.
-
-    The forkserver that forks the workers keeps the environment of the moment it started, so
-    the parent's current value of ``TREATYSIM_FAIL_RUNS`` is handed over explicitly.
-    """
-    if fail_spec:
-        os.environ[FAIL_ENV] = fail_spec
-    else:
-        os.environ.pop(FAIL_ENV, None)
-    import treatysim.model.treaty_model  # noqa: F401  (import mesa and the model before the first chunk arrives)
+def _init_worker() -> None:
+    """Start a pool worker: import Mesa and the model once, before the first job arrives."""
+    import treatysim.model.treaty_model  # noqa: F401
 
 
-def _prepare_dask_worker(fail_spec: str | None) -> None:
+def _prepare_dask_worker() -> None:
     """Start a LocalCluster worker like a pool worker, and hold the GIL longer.
 
     The model runs in a worker thread beside Dask's event loop. A longer switch interval
@@ -85,25 +76,20 @@ def _prepare_dask_worker(fail_spec: str | None) -> None:
     import sys
 
     sys.setswitchinterval(0.05)
-    _init_worker(fail_spec)
+    _init_worker()
 
 
-def local_pool(workers: int) -> ProcessPoolExecutor:
+def local_pool(workers: int) -> Executor:
     """A process pool of ``workers`` long-lived processes (forkserver start method)."""
     context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(os.environ.get(FAIL_ENV),),
-    )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 
 @contextmanager
 def open_executor(
     kind: str = "local", workers: int | None = None, scheduler: str | None = None
 ) -> Iterator[ExecutorHandle]:
-    """Open an executor for a sweep and close it afterwards.
+    """Open an executor and close it afterwards.
 
     Args:
         kind: ``local`` (in-process for one worker, else a process pool) or ``dask``.
@@ -161,9 +147,71 @@ def _dask_client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str
             silence_logs=logging.ERROR,
         )
     client = Client(cluster)
-    client.run(_prepare_dask_worker, os.environ.get(FAIL_ENV))
+    client.run(_prepare_dask_worker)
     try:
         yield client, f"dask LocalCluster ({workers} workers)"
     finally:
         client.close()
         cluster.close()
+
+
+def given_executor(executor: Executor, slots: int) -> ExecutorHandle:
+    """A handle for an executor the caller owns (it is used as given, never shut down)."""
+    return ExecutorHandle(executor, max(1, slots), type(executor).__name__)
+
+
+def run_jobs[J, R](
+    handle: ExecutorHandle,
+    function: Callable[[J], R],
+    jobs: Iterator[J],
+    *,
+    window: int | None = None,
+    timeout: Callable[[], float | None] = lambda: None,
+) -> Iterator[tuple[J, R | Exception] | None]:
+    """Run ``function(job)`` for every job on the handle's executor; yield results as they come.
+
+    Yields ``(job, result)``, or ``(job, exception)`` when the call raised. At most ``window``
+    jobs (default ``2 × slots``) are in flight, so jobs are built only as they are needed. When
+    ``timeout()`` seconds pass without a result, None is yielded (a chance to flush buffers).
+
+    Raises:
+        concurrent.futures.BrokenExecutor: The workers died; nothing more can run.
+    """
+    from concurrent.futures import BrokenExecutor
+
+    executor = handle.executor
+    if executor is None:
+        for job in jobs:
+            try:
+                yield job, function(job)
+            except Exception as exc:  # a job that raises outside its replications
+                yield job, exc
+        return
+    limit = window or max(2, 2 * handle.slots)
+    in_flight: dict[Future[R], J] = {}
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(in_flight) < limit:
+                upcoming = next(jobs, None)
+                if upcoming is None:
+                    exhausted = True
+                    break
+                in_flight[executor.submit(function, upcoming)] = upcoming
+            if not in_flight:
+                return
+            done, _ = wait(list(in_flight), timeout=timeout(), return_when=FIRST_COMPLETED)
+            if not done:
+                yield None
+            for future in done:
+                job = in_flight.pop(future)
+                try:
+                    outcome: R | Exception = future.result()
+                except BrokenExecutor:
+                    raise
+                except Exception as exc:
+                    outcome = exc
+                yield job, outcome
+    finally:
+        for future in in_flight:
+            future.cancel()

@@ -1,0 +1,226 @@
+"""A sweep file resolved into a plan: its points, their scenarios, and chunk jobs.
+
+Point ``p``'s scenario is the base document with the point's factor values set
+(:func:`treatysim.scenario.keypath.set_path`) and validated like any scenario file. Run
+``(p, r)`` has the seed ``replication_seed(root, p, r)`` and the id
+``run_id(digest of p's resolved scenario, root, p, r)``. The plan's fingerprint is what a sweep
+folder must match to be resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from treatysim.model.world import World, build_world
+from treatysim.results.tables import Task
+from treatysim.run.runner import resolved_document
+from treatysim.run.seeds import replication_seed, run_id, scenario_digest
+from treatysim.scenario.checks import check_scenario
+from treatysim.scenario.designs import DesignError, Points, generate
+from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.keypath import set_path
+from treatysim.scenario.load import Loaded, load_scenario, load_sweep, validate_document
+from treatysim.scenario.schema import Scenario
+from treatysim.scenario.sweep import Sweep
+from treatysim.scenario.yamlio import Document
+
+#: Version of the shard layout; a folder written by another layout is not resumed.
+LAYOUT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PointJob:
+    """Replications of one point: its world, sent once per chunk, and its tasks."""
+
+    point: int
+    world: World
+    tasks: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What one submitted call runs: replications of one or several consecutive points."""
+
+    points: tuple[PointJob, ...]
+    timeseries: str
+
+    @property
+    def n_runs(self) -> int:
+        """Replications in the chunk."""
+        return sum(len(p.tasks) for p in self.points)
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep with its base scenario and design, ready to run.
+
+    Attributes:
+        loaded: The sweep file.
+        base: The base scenario.
+        points: The design's points.
+        base_resolved: The base scenario as it runs (defaults filled, seed and replications set).
+    """
+
+    loaded: Loaded[Sweep]
+    base: Loaded[Any]
+    points: Points
+    base_resolved: dict[str, Any]
+
+    @property
+    def sweep(self) -> Sweep:
+        """The sweep model."""
+        return self.loaded.model
+
+    @property
+    def n_points(self) -> int:
+        """Points in the design."""
+        return len(self.points)
+
+    @property
+    def replications(self) -> int:
+        """Replications per point."""
+        return self.sweep.replications
+
+    @property
+    def n_runs(self) -> int:
+        """Points × replications."""
+        return self.n_points * self.replications
+
+    @property
+    def root(self) -> int:
+        """The root seed."""
+        return self.sweep.seed
+
+    def point_scenario(self, point: int) -> tuple[Loaded[Any], str]:
+        """The point's validated scenario and the digest of its resolved document.
+
+        Raises:
+            ValidationError: The factor values make a scenario the schema or checks reject.
+        """
+        base = self.base.document
+        data = base.data
+        for path, value in self.points.assignments(point):
+            data = set_path(data, path, value)
+        doc = Document(data, base.file, base.value_pos, base.key_pos)
+        loaded = Loaded(validate_document(doc, Scenario), doc, self.base.path)
+        problems = check_scenario(loaded)
+        if problems:
+            raise ValidationError(problems)
+        resolved = resolved_document(loaded, self.replications, self.root)
+        resolved["run"]["timeseries"] = self.sweep.timeseries
+        return loaded, scenario_digest(resolved)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything a run's result depends on; a folder is resumed only if this matches."""
+        design = hashlib.sha256()
+        for column in self.points.columns:
+            design.update(str(column.dtype).encode())
+            if column.dtype == object:
+                design.update("\x1f".join(map(repr, column)).encode())
+            else:
+                design.update(np.ascontiguousarray(column).tobytes())
+        return {
+            "layout": LAYOUT_VERSION,
+            "base_scenario_digest": scenario_digest(self.base_resolved),
+            "factors": [f.model_dump(mode="json") for f in self.sweep.factors],
+            "design": self.sweep.design.model_dump(mode="json"),
+            "design_digest": design.hexdigest(),
+            "points": self.n_points,
+            "replications": self.replications,
+            "root_seed": self.root,
+            "timeseries": self.sweep.timeseries,
+        }
+
+
+def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> SweepPlan:
+    """Load a sweep file, its base scenario and its design; validate every point's scenario.
+
+    Args:
+        path: The sweep file, or one already loaded
+            (:func:`treatysim.scenario.load.load_sweep`).
+        check_points: Validate each point's scenario now (catches a bad value before any run).
+
+    Raises:
+        ValidationError: Any problem in the sweep, its base, its design or a point.
+    """
+    loaded = load_sweep(path) if isinstance(path, str | Path) else path
+    sweep: Sweep = loaded.model
+    base = load_scenario((loaded.base_dir or Path.cwd()) / sweep.base)
+    try:
+        points = generate(sweep, loaded.base_dir)
+    except DesignError as exc:
+        raise ValidationError([loaded.document.problem(("design",), "design", str(exc))]) from None
+    resolved = resolved_document(base, sweep.replications, sweep.seed)
+    resolved["run"]["timeseries"] = sweep.timeseries
+    plan = SweepPlan(loaded, base, points, resolved)
+    if check_points:
+        _check_points(plan)
+    return plan
+
+
+def _check_points(plan: SweepPlan, limit: int = 20) -> None:
+    problems: list[Problem] = []
+    for point in range(plan.n_points):
+        try:
+            plan.point_scenario(point)
+        except ValidationError as exc:
+            first = exc.problems[0]
+            values = ", ".join(f"{p}={v}" for p, v in plan.points.assignments(point))
+            problems.append(
+                plan.loaded.document.problem(
+                    ("factors",),
+                    f"design point {point}",
+                    f"{values}: {first.path}: {first.message}",
+                )
+            )
+            if len(problems) >= limit:
+                break
+    if problems:
+        raise ValidationError(problems)
+
+
+def chunk_jobs(
+    plan: SweepPlan, pending: np.ndarray, chunk_size: int, timeseries: str
+) -> Iterator[ChunkJob]:
+    """Chunk jobs over the pending run keys (``point · R + replication``), in key order.
+
+    A point's world is built once and reused while consecutive chunks hold the same point.
+    """
+    reps = plan.replications
+    cache: tuple[int, World, str] | None = None
+    for start in range(0, len(pending), chunk_size):
+        keys = pending[start : start + chunk_size]
+        point_jobs = []
+        for point in np.unique(keys // reps):
+            point = int(point)
+            if cache is None or cache[0] != point:
+                loaded, digest = plan.point_scenario(point)
+                cache = (point, build_world(loaded.model, loaded.base_dir), digest)
+            _, world, digest = cache
+            tasks = tuple(
+                Task(
+                    replication=int(r),
+                    seed=replication_seed(plan.root, point, int(r)),
+                    run_id=run_id(digest, plan.root, point, int(r)),
+                    point=point,
+                )
+                for r in keys[keys // reps == point] % reps
+            )
+            point_jobs.append(PointJob(point, world, tasks))
+        yield ChunkJob(tuple(point_jobs), timeseries)
+
+
+def default_chunk_size(pending: int, slots: int) -> int:
+    """About sixteen chunks per worker, between 1 and 32 runs each.
+
+    Small enough that the last chunks do not leave workers idle for long, large enough that a
+    chunk's overhead (one pickled world, one result) is a few percent of its run time.
+    """
+    return max(1, min(32, math.ceil(pending / max(1, slots * 16))))

@@ -76,22 +76,45 @@ def test_cascade_size_plot_writes_svg_too(tmp_path: Path) -> None:
     assert_not_blank(tmp_path / "size.png", min_colours=10)
 
 
-def test_country_outlines_come_from_countryinfo() -> None:
-    outlines = map_plots.country_outlines(["EST", "LVA", "X01"])
-    assert set(outlines) == {"EST", "LVA"}
+def test_every_dataset_state_has_a_bundled_outline() -> None:
+    from treatysim.scenario.dataset import load_dataset
+
+    ids = list(load_dataset("europe_2025").states)
+    outlines = map_plots.country_outlines([*ids, "X01"])
+    assert set(outlines) == set(ids)
     ring = np.concatenate(outlines["EST"])
     assert 21 < ring[:, 0].mean() < 29 and 57 < ring[:, 1].mean() < 60  # Estonia, lon/lat
+    # the states the old outlines lacked, and Kosovo drawn as land so the map has no hole
+    assert {"HUN", "SRB", "MNE"} <= set(outlines)
+    assert map_plots.land_in_box((20.0, 21.5, 42.0, 43.5), skip=ids)
 
 
-def test_map_draws_capitals_for_states_without_outline(tmp_path: Path) -> None:
+def test_labels_never_overlap_and_crowded_ones_are_named() -> None:
+    anchors = {f"S{i}": (10.0 + 0.01 * i, 50.0) for i in range(30)}
+    placed, left_out = map_plots.place_labels(
+        anchors, sorted(anchors), (1.0, 0.5), (0.0, 20.0, 40.0, 60.0)
+    )
+    assert set(placed) | set(left_out) == set(anchors) and left_out
+    spots = list(placed.values())
+    for a in range(len(spots)):
+        for b in range(a + 1, len(spots)):
+            (xa, ya), (xb, yb) = spots[a], spots[b]
+            assert abs(xa - xb) >= 1.0 or abs(ya - yb) >= 0.5
+
+
+def test_map_draws_dots_for_states_without_outline(tmp_path: Path) -> None:
     ids = ["EST", "LVA", "X01", "X02"]
     lat = np.array([59.4, 56.9, 55.0, 54.0])
     lon = np.array([24.7, 24.1, 10.0, 12.0])
-    border = np.zeros((4, 4), dtype=bool)
-    border[0, 1] = border[1, 0] = border[2, 3] = border[3, 2] = True
     party = np.array([True, True, True, False])
-    files, capitals = map_plots.map_plot(
-        ids, lat, lon, border, party, np.array([0.9, 0.5, 0.1, 0.0]), tmp_path / "map"
+    files, dots = map_plots.map_plot(
+        ids,
+        lat,
+        lon,
+        party,
+        np.array([0.9, 0.5, 0.1, 0.0]),
+        np.array([0.0, 0.8, 0.0, 0.0]),
+        tmp_path / "map",
     )
-    assert capitals == ["X01", "X02"]
+    assert dots == ["X01", "X02"]
     assert_not_blank(files[0])

@@ -59,6 +59,9 @@ def ring(indices: list[int], arcs: list[list[tuple[float, float]]]) -> list[list
     for index in indices:
         arc = arcs[index] if index >= 0 else arcs[~index][::-1]
         points.extend(arc if not points else arc[1:])
+    if max(p[0] for p in points) - min(p[0] for p in points) > 180:
+        # a ring across the antimeridian (Russia's Chukotka): keep it east of 180 degrees
+        points = [(lon + 360 if lon < 0 else lon, lat) for lon, lat in points]
     rounded: list[list[float]] = []
     for lon, lat in points:
         point = [round(lon, DIGITS), round(lat, DIGITS)]

@@ -43,14 +43,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from treatysim.scenario.schema import STAGES
+from treatysim.scenario.types import MOVED_STAGES, STAGES
 
 FloatArray = NDArray[np.float64]
 
 #: Stages that do not count as moving to leave a treaty.
 NOT_MOVED_STAGES = ("not_party", "party", "deliberating", "retracted")
-#: Stages that count as moving to leave (announced, approved, notified, withdrawn, suspended).
-MOVED_STAGES = tuple(s for s in STAGES if s not in NOT_MOVED_STAGES)
+assert set(MOVED_STAGES) | set(NOT_MOVED_STAGES) == {"not_party", *STAGES}
 #: ε of the log score when none is given (use :func:`replication_epsilon` for a model of R runs).
 DEFAULT_EPSILON = 1e-3
 #: CRPS estimator passed to ``scoringrules.crps_ensemble``.

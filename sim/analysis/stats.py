@@ -30,7 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from treatysim.results.outcomes import DATE_OUTCOMES, OUTCOMES, outcome_columns
-from treatysim.scenario.schema import STAGES
+from treatysim.scenario.types import MOVED_STAGES, STAGES
 
 #: Stages whose reach (by the end and by report dates) is reported, in pipeline order.
 REACH_STAGES = (
@@ -365,8 +365,9 @@ def first_exit_summary(days_to_first_exit: ArrayLike, confidence: float = 0.95) 
 
 
 def moved_count(rc: Reach) -> NDArray[np.int64]:
-    """Per state: runs in which the state reached any stage (deliberating or beyond)."""
-    return np.asarray((~np.isnan(rc.days)).any(axis=2).sum(axis=0), dtype=np.int64)
+    """Per state: runs in which the state moved to leave (reached one of ``MOVED_STAGES``)."""
+    columns = [REACH_STAGES.index(s) for s in MOVED_STAGES]
+    return np.asarray((~np.isnan(rc.days[:, :, columns])).any(axis=2).sum(axis=0), dtype=np.int64)
 
 
 def top_states(rc: Reach, stage: str = "announced", limit: int = 6) -> list[str]:

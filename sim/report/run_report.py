@@ -302,19 +302,22 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
         # a synthetic population has no geography: its agents would sit on an invented ring
         summary["map"] = {"outlines": None, "capitals_only": [], "skipped": "no geography"}
         return files
-    p_exit = np.array([states[s]["stages"]["withdrawn"]["end"]["p"] or 0.0 for s in world.ids])
-    map_files, capitals = map_plots.map_plot(
+    p_moved = np.array([float(states[s]["moved"]["p"] or 0.0) for s in world.ids])
+    p_suspended = np.array(
+        [float(states[s]["stages"]["suspended"]["end"]["p"] or 0.0) for s in world.ids]
+    )
+    map_files, dots = map_plots.map_plot(
         world.ids,
         world.lat,
         world.lon,
-        world.border,
         world.party[:, k],
-        p_exit,
+        p_moved,
+        p_suspended,
         out / "map",
-        title=f"{title}: P(exit by the end)",
+        title=f"{title}: P(moved to leave by the end)",
         svg=svg,
     )
-    summary["map"] = {"outlines": "countryinfo GeoJSON polygons", "capitals_only": capitals}
+    summary["map"] = {"outlines": map_plots.OUTLINES, "dots": dots}
     return files + map_files
 
 

@@ -22,6 +22,10 @@ PIPELINE_STAGES = ("party", "deliberating", "announced", "approved", "notified",
 #: Stages outside the forward pipeline.
 SIDE_STAGES = ("retracted", "suspended")
 STAGES = PIPELINE_STAGES + SIDE_STAGES
+#: The one definition of "moved to leave" a treaty, used by tables, plots and scores alike: the
+#: state announced an exit (or went further down the pipeline) or suspended the treaty.
+#: Deliberating is not moving; a retraction undoes a move but the move happened.
+MOVED_STAGES = ("announced", "approved", "notified", "withdrawn", "suspended")
 
 StateId = Annotated[
     str,

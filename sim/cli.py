@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the tables and manifest only; `treatysim report DIR` draws the rest later",
     )
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mesa", "batched"],
+        default="auto",
+        help="mesa: the Mesa model, one replication at a time; batched: replications on one "
+        "array axis; auto: batched wherever it supports the scenario (default: %(default)s)",
+    )
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP")
@@ -86,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("a", type=Path, metavar="DIR_A")
     p.add_argument("b", type=Path, metavar="DIR_B")
     p.add_argument("--out", type=Path, metavar="DIR", help="comparison folder")
+
+    p = sub.add_parser("export", help="write every table of a run or sweep folder as CSV")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument(
+        "--format", choices=["csv"], default="csv", help="file format (default: %(default)s)"
+    )
+    p.add_argument("--out", type=Path, metavar="DEST", help="destination folder (default: DIR/csv)")
 
     p = sub.add_parser("demo", help="serve the interactive teaching demo in a browser")
     p.add_argument("--port", type=int, default=8765, metavar="P")
@@ -115,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sweep": _sweep,
         "report": _report,
         "compare": _compare,
+        "export": _export,
         "demo": _demo,
     }[args.command]
     try:
@@ -175,6 +190,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         timeseries=args.timeseries,
         quiet=args.quiet,
         command=["treatysim", *argv],
+        engine=args.engine,
     )
     if args.no_report:
         print(f"tables: {summary.folder}")
@@ -327,6 +343,19 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"comparison: {folder / 'comparison.md'}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.results.export import ExportError, export_folder
+
+    try:
+        exported = export_folder(args.folder, args.out)
+    except ExportError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for item in exported:
+        print(f"{item.target} ({item.rows:,} rows)")
     return EXIT_OK
 
 

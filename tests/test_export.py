@@ -90,3 +90,15 @@ def test_an_out_path_that_is_a_file_is_refused(folder: Path, tmp_path: Path) -> 
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ExportError, match="not a folder"):
         export_folder(folder, blocker)
+
+
+def test_the_export_command_writes_csv_and_refuses_a_bad_folder(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from treatysim.cli import main
+
+    assert main(["export", str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "runs.csv").is_file()
+    assert "runs.csv (2 rows)" in capsys.readouterr().out
+    assert main(["export", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err

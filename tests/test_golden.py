@@ -23,8 +23,10 @@ UNSTABLE = ("seconds",)
 def golden_tables(name: str, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a bundled scenario through the CLI and return its runs and events as text tables."""
     code = main(
-        ["run", name, "--replications", "20", "--seed", str(SEED), "--out", str(out)]
-        + ["--timeseries", "none", "--quiet", "--no-report"]
+        [
+            *("run", name, "--replications", "20", "--seed", str(SEED), "--out", str(out)),
+            *("--timeseries", "none", "--quiet", "--no-report"),
+        ]
     )
     assert code == 0
     runs = pd.read_parquet(out / "runs.parquet")

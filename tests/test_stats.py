@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from treatysim.analysis import stats
+from treatysim.analysis import intervals, stats
 from treatysim.analysis.run_summary import Layout, summarize
 from treatysim.report.run_report import render_markdown
 
@@ -33,18 +33,18 @@ def test_wilson_matches_formula_and_published_values() -> None:
     assert wilson_interval_rounded(81, 263) == (0.2553, 0.3662)
     assert wilson_interval_rounded(15, 148) == (0.0624, 0.1605)
     for k, n in [(0, 10), (3, 4), (10, 10), (7, 29), (1.5, 3)]:
-        assert stats.wilson_interval(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-12)
-    assert stats.wilson_interval(0, 10)[0] == 0.0
-    assert stats.wilson_interval(10, 10)[1] == 1.0
-    lo, hi = stats.wilson_interval(0, 0)
+        assert intervals.wilson_interval(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-12)
+    assert intervals.wilson_interval(0, 10)[0] == 0.0
+    assert intervals.wilson_interval(10, 10)[1] == 1.0
+    lo, hi = intervals.wilson_interval(0, 0)
     assert math.isnan(lo) and math.isnan(hi)
-    lo_arr, hi_arr = stats.wilson_interval(np.array([0, 2, 4]), 4)
+    lo_arr, hi_arr = intervals.wilson_interval(np.array([0, 2, 4]), 4)
     assert lo_arr.shape == (3,) and np.all(lo_arr <= hi_arr)
-    assert stats.wilson_interval(3, 4, 0.5)[1] < stats.wilson_interval(3, 4, 0.99)[1]
+    assert intervals.wilson_interval(3, 4, 0.5)[1] < intervals.wilson_interval(3, 4, 0.99)[1]
 
 
 def wilson_interval_rounded(k: int, n: int) -> tuple[float, float]:
-    lo, hi = stats.wilson_interval(k, n)
+    lo, hi = intervals.wilson_interval(k, n)
     return round(lo, 4), round(hi, 4)
 
 
@@ -58,10 +58,10 @@ def test_wilson_coverage_on_simulated_binomial_data() -> None:
     empirical = []
     for n, p in COVERAGE_CASES:
         k = rng.binomial(n, p, size=draws)
-        lo, hi = stats.wilson_interval(k, n)
+        lo, hi = intervals.wilson_interval(k, n)
         cover = float(np.mean((lo <= p) & (p <= hi)))
         support = np.arange(n + 1)
-        lo_all, hi_all = stats.wilson_interval(support, n)
+        lo_all, hi_all = intervals.wilson_interval(support, n)
         exact = float(sps.binom.pmf(support, n, p)[(lo_all <= p) & (p <= hi_all)].sum())
         se = math.sqrt(exact * (1 - exact) / draws)
         assert abs(cover - exact) < 5 * se, (n, p, cover, exact)
@@ -70,7 +70,7 @@ def test_wilson_coverage_on_simulated_binomial_data() -> None:
     assert abs(np.mean(empirical) - 0.95) < 0.01
     # the confidence argument is used: an 80% interval covers about 80% of the time
     k = rng.binomial(1000, 0.5, size=draws)
-    lo, hi = stats.wilson_interval(k, 1000, confidence=0.80)
+    lo, hi = intervals.wilson_interval(k, 1000, confidence=0.80)
     assert abs(np.mean((lo <= 0.5) & (hi >= 0.5)) - 0.80) < 0.02
 
 
@@ -87,20 +87,20 @@ def test_coverage_check_is_able_to_fail() -> None:
 
 def test_newcombe_welch_and_mean_intervals() -> None:
     # Newcombe (1998), Table II example (a): 56/70 - 48/80 = 0.2000, method 10: 0.0524 to 0.3339
-    d = stats.newcombe_difference(48, 80, 56, 70)
+    d = intervals.newcombe_difference(48, 80, 56, 70)
     assert d["diff"] == pytest.approx(0.2)
     assert (round(d["lo"], 4), round(d["hi"], 4)) == (0.0524, 0.3339)
     a, b = [1.0, 2, 3, 4, 2], [2.0, 5, 7, 9, 3, 4]
-    w = stats.welch_difference(a, b)
+    w = intervals.welch_difference(a, b)
     ci = sps.ttest_ind(b, a, equal_var=False).confidence_interval()
     assert w["diff"] == pytest.approx(np.mean(b) - np.mean(a))
     assert (w["lo"], w["hi"]) == pytest.approx((ci.low, ci.high))
-    m = stats.mean_interval([1.0, 1, 2, 2])
+    m = intervals.mean_interval([1.0, 1, 2, 2])
     half = sps.t.ppf(0.975, 3) * np.std([1, 1, 2, 2], ddof=1) / 2
     assert (m["mean"], m["lo"], m["hi"]) == pytest.approx((1.5, 1.5 - half, 1.5 + half))
-    assert stats.mean_interval([0.0, 0, 0, 1])["lo"] == 0.0  # clipped: counts are non-negative
-    assert stats.mean_interval([5.0])["lo"] is None
-    assert stats.mean_interval([2.0, 2, 2])["lo"] == 2.0
+    assert intervals.mean_interval([0.0, 0, 0, 1])["lo"] == 0.0  # clipped: counts are non-negative
+    assert intervals.mean_interval([5.0])["lo"] is None
+    assert intervals.mean_interval([2.0, 2, 2])["lo"] == 2.0
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from scipy import stats
 
-from treatysim.analysis.stats import wilson_interval
+from treatysim.analysis.intervals import wilson_interval
 from treatysim.cli import main
 from treatysim.plots.style import DPI
 from treatysim.report.sweep_report import build_sweep_report

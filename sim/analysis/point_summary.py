@@ -2,10 +2,10 @@
 
 For each design point and outcome, the mean over the point's ok runs with a Student-t interval
 (``mean ± t(n−1)·sd/√n``, clipped at 0 where every value is non-negative, as
-:func:`treatysim.analysis.stats.mean_interval` does), and for each threshold k of the sweep
-``P(cascade_size ≥ k)`` with Wilson's interval (:func:`treatysim.analysis.stats.wilson_interval`,
-the same as the run reports'). The table is long: one row per point and statistic, with the
-point's factor values.
+:func:`treatysim.analysis.intervals.mean_interval` does), and for each threshold k of the sweep
+``P(cascade_size ≥ k)`` with Wilson's interval
+(:func:`treatysim.analysis.intervals.wilson_interval`, the same as the run reports'). The table
+is long: one row per point and statistic, with the point's factor values.
 
 Runs are read a row group at a time and reduced to per-point sums, so memory grows with the
 number of points, not of runs.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from treatysim.analysis.stats import wilson_interval
+from treatysim.analysis.intervals import wilson_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -127,7 +127,7 @@ def point_summary(
             var = np.maximum(squares[name] - n * mean * mean, 0) / (n - 1)
         sd = np.where(n >= 2, np.sqrt(var), np.nan)
         low, high = t_interval(n, mean, sd, confidence)
-        # as stats.mean_interval: a mean of non-negative values (counts, days) is not below 0
+        # as intervals.mean_interval: a mean of non-negative values (counts, days) is not below 0
         low = np.where(lowest[name] >= 0, np.maximum(low, 0.0), low)
         parts.append(rows(name, "mean", None, n, estimate=mean, ci_low=low, ci_high=high, sd=sd))
     for k in thresholds:

@@ -1,7 +1,7 @@
 """Replications that are enough: the stopping rule behind ``treatysim run --precision H``.
 
 A run reports probabilities (that a state exits, that the cascade reaches k states), each with a
-Wilson (1927) 95% score interval (:func:`treatysim.analysis.stats.wilson_interval`). With
+Wilson (1927) 95% score interval (:func:`treatysim.analysis.intervals.wilson_interval`). With
 ``--precision H`` replications are added in seeded blocks until every reported interval's
 half-width is at most ``H``, or a cap is reached. The rule is checked only at block boundaries,
 so the result is the same as a fixed run of the final size (sequential fixed-width intervals in
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from treatysim.analysis.stats import wilson_interval
+from treatysim.analysis.intervals import wilson_interval
 
 
 def half_width(k: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> np.ndarray:

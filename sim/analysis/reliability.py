@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from treatysim.analysis.stats import wilson_interval
+from treatysim.analysis.intervals import wilson_interval
 
 COLUMNS = (
     "bin", "lower", "upper", "n", "mean_predicted", "observed_frequency",

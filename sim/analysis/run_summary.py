@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from treatysim.analysis import stats
+from treatysim.analysis import intervals, stats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,13 +120,13 @@ def summarize(
                 iso3: {
                     "name": name,
                     "party": bool(layout.party[i, k]),
-                    "moved": stats.proportion(int(moved[i]), len(ok), confidence),
+                    "moved": intervals.proportion(int(moved[i]), len(ok), confidence),
                     "stages": per_state[iso3],
                 }
                 for i, (iso3, name) in enumerate(zip(layout.ids, layout.names, strict=True))
             },
             "cascade_size": stats.size_summary(out["cascade_size"], confidence),
-            "means": {c: stats.mean_interval(out[c], confidence) for c in out.columns[:6]},
+            "means": {c: intervals.mean_interval(out[c], confidence) for c in out.columns[:6]},
             "first_exit": stats.first_exit_summary(out["days_to_first_exit"], confidence),
             "order": stats.order_matrix(rc, stats.top_states(rc), confidence),
             "curves": {

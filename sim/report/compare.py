@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from treatysim.analysis import stats
+from treatysim.analysis import intervals, stats
 from treatysim.analysis.run_summary import ok_run_ids
 from treatysim.plots import run as plots
 from treatysim.report.markdown import fmt_p, jsonable, table
@@ -129,20 +129,22 @@ def compare_runs(a: Side, b: Side, confidence: float = 0.95) -> dict[str, Any]:
     for column, key in (("n_withdrawn", "exits"), ("cascade_size", "cascade_size")):
         diffs = ob.loc[common, column].to_numpy(float) - oa.loc[common, column].to_numpy(float)
         out[key] = {
-            "mean_a": stats.mean_interval(oa[column], confidence),
-            "mean_b": stats.mean_interval(ob[column], confidence),
-            "difference": stats.welch_difference(oa[column], ob[column], confidence),
+            "mean_a": intervals.mean_interval(oa[column], confidence),
+            "mean_b": intervals.mean_interval(ob[column], confidence),
+            "difference": intervals.welch_difference(oa[column], ob[column], confidence),
             "paired": (
-                {**stats.mean_interval(diffs, confidence), "pairs": len(common)} if paired else None
+                {**intervals.mean_interval(diffs, confidence), "pairs": len(common)}
+                if paired
+                else None
             ),
         }
     ra, rb = a.reach, b.reach
     xa, xb = ra.count("withdrawn"), rb.count("withdrawn")
     out["states"] = {
         s: {
-            "p_a": stats.proportion(int(xa[i]), ra.n_runs, confidence),
-            "p_b": stats.proportion(int(xb[rb.ids.index(s)]), rb.n_runs, confidence),
-            "difference": stats.newcombe_difference(
+            "p_a": intervals.proportion(int(xa[i]), ra.n_runs, confidence),
+            "p_b": intervals.proportion(int(xb[rb.ids.index(s)]), rb.n_runs, confidence),
+            "difference": intervals.newcombe_difference(
                 int(xa[i]), ra.n_runs, int(xb[rb.ids.index(s)]), rb.n_runs, confidence
             ),
         }

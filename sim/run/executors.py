@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from treatysim.model import treaty_model  # noqa: F401  (warms a worker: see _init_worker)
+
 #: Dask settings for the LocalCluster's workers (the nannies pass them on). A worker's event loop
 #: shares the GIL with the thread that runs the model; by default it wakes about 160 times a
 #: second (a 20 ms tick, a 100 ms memory monitor, a 10 ms statistical profiler), and on a busy
@@ -62,8 +64,11 @@ def default_workers() -> int:
 
 
 def _init_worker() -> None:
-    """Start a pool worker: import Mesa and the model once, before the first job arrives."""
-    import treatysim.model.treaty_model  # noqa: F401
+    """Start a pool worker before the first job arrives.
+
+    Unpickling this function imports this module, and with it Mesa and the model (imported at
+    the top for that reason), so the first job does not pay for the imports.
+    """
 
 
 def _prepare_dask_worker() -> None:

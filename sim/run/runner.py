@@ -100,6 +100,7 @@ class Simulation:
         seconds: Wall time of the replications.
         started: When the replications started (UTC).
         executor: Where they ran, for the manifest.
+        engine: The engine that ran them (``mesa`` or ``batched``).
     """
 
     loaded: Loaded[Any]
@@ -113,6 +114,7 @@ class Simulation:
     seconds: float
     started: dt.datetime
     executor: str | int
+    engine: str
 
     @property
     def failed(self) -> int:
@@ -131,6 +133,7 @@ def simulate_tables(
     workers: int = 1,
     executor: Executor | None = None,
     quiet: bool = True,
+    engine: str = "auto",
 ) -> Simulation:
     """Run a scenario's replications and return their tables in memory (nothing is written).
 
@@ -142,9 +145,10 @@ def simulate_tables(
         workers: Processes (1: in-process).
         executor: Any ``concurrent.futures.Executor`` instead of a process pool (not shut down).
         quiet: No progress display.
+        engine: ``mesa``, ``batched`` or ``auto`` (see :func:`choose_engine`).
 
     Raises:
-        ValidationError: Fewer than one replication.
+        ValidationError: Fewer than one replication, or an engine that cannot run the scenario.
     """
     scenario = loaded.model
     n_reps, root, mode = _settings(loaded, replications, seed, timeseries)
@@ -152,6 +156,7 @@ def simulate_tables(
     resolved = resolved_document(loaded, n_reps, root)
     digest = scenario_digest(resolved)
     world = build_world(scenario, loaded.base_dir)
+    ran = choose_engine(world, engine)
     tasks = [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n_reps)]
     clock = time.perf_counter()
     outputs = _execute(world, tasks, mode, workers, executor, quiet)
@@ -169,7 +174,28 @@ def simulate_tables(
         seconds=seconds,
         started=started,
         executor=workers if executor is None else type(executor).__name__,
+        engine=ran,
     )
+
+
+ENGINES = ("auto", "mesa", "batched")
+
+
+def choose_engine(world: World, requested: str) -> str:
+    """The engine that runs a world: the one requested, or for ``auto`` the fastest that can.
+
+    Raises:
+        ValidationError: An unknown engine, or one that cannot run this scenario.
+    """
+    if requested not in ENGINES:
+        raise ValidationError(
+            [Problem("--engine", 1, 1, "engine", f"unknown engine {requested!r}: {ENGINES}")]
+        )
+    if requested == "batched":
+        raise ValidationError(
+            [Problem("--engine", 1, 1, "engine", "the batched engine is not available yet")]
+        )
+    return "mesa"
 
 
 def _settings(
@@ -283,6 +309,7 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "run_ids": [t.run_id for t in sim.tasks],
         "timeseries": sim.timeseries,
         "workers": sim.executor,
+        "engine": sim.engine,
         "failed": failed,
         "started": sim.started.isoformat(),
         "finished": dt.datetime.now(dt.UTC).isoformat(),
@@ -304,6 +331,7 @@ def run_scenario(
     executor: Executor | None = None,
     quiet: bool = False,
     command: Sequence[str] | None = None,
+    engine: str = "auto",
 ) -> RunSummary:
     """Run a scenario's replications and write a complete run folder (tables and manifest).
 
@@ -320,6 +348,7 @@ def run_scenario(
         executor: Any ``concurrent.futures.Executor`` instead of a process pool.
         quiet: No progress display.
         command: The command line, for the manifest.
+        engine: ``mesa``, ``batched`` or ``auto`` (see :func:`choose_engine`).
 
     Raises:
         ValidationError: Bad settings (e.g. an output folder that is not empty).
@@ -335,5 +364,6 @@ def run_scenario(
         workers=workers,
         executor=executor,
         quiet=quiet,
+        engine=engine,
     )
     return _finish_folder(sim, folder, command)

@@ -425,7 +425,12 @@ def discover(
         "prim": prim_box(x, y, min_coverage=min_coverage, density_tolerance=density_tolerance),
         "cart": cart_rules(x, y, max_depth=cart_depth, seed=seed),
         "feature_scores": [
-            {"factor": str(r.factor), "score": float(r.score), "rank": int(r.rank)}
-            for r in scores.itertuples(index=False)
+            {"factor": str(factor), "score": float(score), "rank": int(rank)}
+            for factor, score, rank in zip(
+                scores["factor"].tolist(),
+                scores["score"].astype(float).tolist(),
+                scores["rank"].astype(int).tolist(),
+                strict=True,
+            )
         ],
     }

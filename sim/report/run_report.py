@@ -150,9 +150,11 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         ]
         out += table(["before →", *order["states"]], rows)
     curves = tr["curves"]
-    steps = stats.day_array(curves["dates"])
+    step_days = stats.day_array(curves["dates"])
     report = stats.day_array(summary["report_dates"])
-    picks = sorted({*(np.searchsorted(steps, report, side="right") - 1), len(steps) - 1} - {-1})
+    picks = sorted(
+        {*(np.searchsorted(step_days, report, side="right") - 1), len(step_days) - 1} - {-1}
+    )
     if curves.get("announced"):
         out += ["## Cascade over time (median [5%, 95%] of runs)", ""]
         rows = [

@@ -21,6 +21,7 @@ from treatysim.model.population import (
     generate_graph,
     scenario_dataset,
 )
+from treatysim.model.timeline import Timeline, compile_timeline
 from treatysim.scenario.checks import expand
 from treatysim.scenario.dataset import Dataset, haversine_km, load_observed
 
@@ -104,7 +105,7 @@ class StepHazards:
 
 @dataclass(frozen=True)
 class StepSmoothing:
-    """Per-step coefficients of the model's memory (see :func:`treatysim.model.dynamics.ou_coefficients`).
+    """Per-step coefficients of the model's memory (see :func:`.dynamics.ou_coefficients`).
 
     Attributes:
         threat_keep: Shape (steps,): share of the gap to the threat target that survives a step.
@@ -229,6 +230,11 @@ class World:
             self.calendar.step_months, params.commitment.memory_months, 0.0
         )
         return StepSmoothing(keep, spread, commitment_keep)
+
+    @cached_property
+    def timeline(self) -> Timeline:
+        """The scenario's events compiled into per-step arrays (computed once)."""
+        return compile_timeline(self)
 
     def rows(self, names: list[str]) -> list[int]:
         """Rows of the states named (ISO3 codes or groups) that are in the model."""

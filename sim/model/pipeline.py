@@ -59,8 +59,9 @@ class Transition:
 class StepDraws:
     """Uniform draws for one step, one per state and treaty for each random choice.
 
-    Every step draws all of them, whether used or not, so two scenarios run with the same seed
+    Every step has all of them, whether used or not, so two scenarios run with the same seed
     share their random numbers (common random numbers) and differ only by what they change.
+    They are drawn up front for the whole run (see :mod:`treatysim.model.draws`).
     """
 
     deliberation: FloatArray
@@ -70,10 +71,9 @@ class StepDraws:
     retraction: FloatArray
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> StepDraws:
-        """Draw the step's uniforms in a fixed order."""
-        u = rng.random((5, *shape))
-        return cls(u[0], u[1], u[2], u[3], u[4])
+    def of(cls, uniforms: FloatArray) -> StepDraws:
+        """The step's draws from its uniforms, shape (5, ..., n, k), in the field order."""
+        return cls(uniforms[0], uniforms[1], uniforms[2], uniforms[3], uniforms[4])
 
 
 def advance(
@@ -86,7 +86,7 @@ def advance(
     p_vote: FloatArray,
     pass_probability: FloatArray,
     p_deposit: FloatArray,
-    p_retraction: float,
+    p_retraction: FloatArray | float,
     bloc: IntArray,
     n_blocs: int,
     in_conflict: BoolArray,
@@ -95,8 +95,11 @@ def advance(
 ) -> list[Transition]:
     """Move states along the pipeline for one step, in place.
 
+    Every array may have leading batch axes (replications): per-state arrays of shape (..., n)
+    and per-state-and-treaty arrays of shape (..., n, k).
+
     Args:
-        stage: Stage codes, shape (n, k); updated in place.
+        stage: Stage codes, shape (..., n, k); updated in place.
         wants_exit: The rule's exit decision, shape (n, k).
         wants_retract: The rule's retraction decision, shape (n, k).
         draws: This step's uniforms.
@@ -104,7 +107,8 @@ def advance(
         p_vote: Probability that parliament votes this step, shape (n,).
         pass_probability: Probability that a vote passes, shape (n,).
         p_deposit: Probability of depositing this step, shape (n,).
-        p_retraction: Probability of retracting this step, for those who want to.
+        p_retraction: Probability of retracting this step, for those who want to (a number, or
+            shape (..., 1, 1) per replication).
         bloc: Deposit bloc of each state or -1, shape (n,).
         n_blocs: Number of blocs.
         in_conflict: Engaged in armed conflict, shape (n,).
@@ -131,8 +135,8 @@ def advance(
             out.append(Transition(mask, to))
             counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
 
-    col = (slice(None), None)  # per-state arrays broadcast over treaties
-    conflict_blocks = in_conflict[col] & blocks_exit[None, :]
+    col = (..., None)  # per-state arrays broadcast over treaties
+    conflict_blocks = in_conflict[col] & blocks_exit
 
     if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
         retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
@@ -170,8 +174,9 @@ def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int)
     if n_blocs:
         pending = stage == ANNOUNCED
         for b in range(n_blocs):
-            members = bloc == b
-            waiting = (pending & members[:, None]).any(axis=0)
-            fires = (approved & ready & members[:, None]).any(axis=0) & ~waiting
-            deposit |= approved & members[:, None] & fires[None, :]
+            members = (bloc == b)[:, None]
+            # per replication and treaty: reduce over the states axis (-2), not the batch
+            waiting = (pending & members).any(axis=-2, keepdims=True)
+            fires = (approved & ready & members).any(axis=-2, keepdims=True) & ~waiting
+            deposit |= approved & members & fires
     return deposit

@@ -17,6 +17,7 @@ from treatysim.agents.rules import DecisionInputs, make_rule
 from treatysim.agents.state import StateAgent, ThreatSourceAgent
 from treatysim.model import dynamics
 from treatysim.model.calendar import add_months
+from treatysim.model.draws import draw_replication
 from treatysim.model.pipeline import (
     ANNOUNCED,
     CODE,
@@ -29,7 +30,7 @@ from treatysim.model.pipeline import (
     advance,
     moved,
 )
-from treatysim.model.population import draw_thresholds, generate_graph
+from treatysim.model.population import generate_graph
 from treatysim.model.world import NetworkViews, World
 
 FloatArray = NDArray[np.float64]
@@ -68,7 +69,8 @@ class TreatyModel(mesa.Model):
 
     Args:
         world: The resolved scenario (see :func:`treatysim.model.world.build_world`).
-        rng: Seed or generator; the only source of randomness in a run.
+        rng: Seed or generator; the only source of randomness in a run. Its numbers are drawn
+            up front, in the layout of :mod:`treatysim.model.draws`.
         timeseries: ``full`` (per state), ``counts`` (states per stage) or ``none``.
     """
 
@@ -83,8 +85,9 @@ class TreatyModel(mesa.Model):
             # Mesa draws once from a Generator but not from a seed; always pass a Generator so
             # that TreatyModel(world, rng=s) is the runner's replication with seed s.
             rng = np.random.default_rng(rng)
-        super().__init__(rng=rng)
+        super().__init__(rng=rng)  # Mesa draws item 0 of the layout
         self.world = world
+        self.draws = draws = draw_replication(world, self.rng)
         self.params = world.scenario.parameters
         self.rule = make_rule(self.params.rule)
         n, k = world.party.shape
@@ -113,8 +116,8 @@ class TreatyModel(mesa.Model):
         # dynamic state, one row per state
         self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
         self.effective = np.full((n, k), NEVER, dtype=np.int64)
-        self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
-        self.thresholds = world.fixed_threshold
+        self.threshold_shift = draws.threshold_shift
+        self.thresholds = world.fixed_threshold if draws.thresholds is None else draws.thresholds
         if world.graph_per_replication:
             self.network = NetworkViews.of(self._draw_graph(), world.party)
         else:
@@ -129,7 +132,7 @@ class TreatyModel(mesa.Model):
         )
         self.peer_share = np.zeros((n, k))
         self.moved = np.zeros((n, k))
-        self.commitment = self._commitment_target(np.zeros((n, k)), 0)
+        self.commitment = self._commitment_target(0)
 
         # agents are views onto the arrays
         self.states = [StateAgent(self, i) for i in range(n)]
@@ -149,8 +152,8 @@ class TreatyModel(mesa.Model):
             self.records.stage = np.zeros((steps, n, k), dtype=np.int8)
         elif timeseries == "counts":
             self.records.counts = np.zeros((steps, k, len(STAGES)), dtype=np.int32)
-        if world.population is not None:
-            self._draw_population()
+        if draws.actors is not None:
+            self._start_actors(draws.actors)
         self._record_state(0)
 
     # ----------------------------------------------------------------------------------------
@@ -181,24 +184,22 @@ class TreatyModel(mesa.Model):
 
     def perceive_threat(self, k: int) -> None:
         """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
-        target = dynamics.threat_target(
-            self.timeline.discounted.at(k),
-            dynamics.neighbour_mean(self.threat, self.network.neighbour_weights),
-            self._alarm_gain,
-        )
-        # noise is relative to the target: a state with nothing to fear has no noise to feel
-        noise = self.rng.standard_normal(self.world.n_states) * target
         smoothing = self.world.smoothing
-        updated = dynamics.ou_update(
-            self.threat, target, smoothing.threat_keep[k - 1], smoothing.threat_spread[k - 1], noise
+        self.threat = dynamics.perceive(
+            self.threat,
+            self.timeline.discounted.at(k),
+            self.network.neighbour_weights,
+            self._alarm_gain,
+            smoothing.threat_keep[k - 1],
+            smoothing.threat_spread[k - 1],
+            None if self.draws.noise is None else self.draws.noise[k - 1],
         )
-        self.threat = np.maximum(updated, 0.0)
 
     def update_commitment(self, k: int) -> None:
         """Peers' exits erode commitment; stigma and campaigns reinforce it."""
         self.moved = moved(self.stage).astype(float)
         self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
-        target = self._commitment_target(self.peer_share, k)
+        target = self._commitment_target(k)
         self.commitment = dynamics.relax(
             self.commitment, target, self.world.smoothing.commitment_keep[k - 1]
         )
@@ -208,7 +209,7 @@ class TreatyModel(mesa.Model):
         w = self.world
         hazards = w.hazards
         wants_exit, wants_retract = self.rule.decide(self.decision_inputs())
-        draws = StepDraws.draw(self.rng, self.stage.shape)
+        draws = StepDraws.of(self.draws.uniforms[k - 1])
         now = w.calendar.dates[k]
         transitions = advance(
             self.stage,
@@ -260,49 +261,36 @@ class TreatyModel(mesa.Model):
         """Perceived threat plus the threat of an armed conflict the state is engaged in."""
         return self.threat + self.params.threat.conflict_threat * self.in_conflict
 
-    def _commitment_target(self, share: FloatArray, k: int) -> FloatArray:
+    def _commitment_target(self, k: int) -> FloatArray:
         p = self.params.commitment
-        target = dynamics.commitment_target(
+        return dynamics.commitment_goal(
             self._static_commitment,
             self.commitment_shift,
-            share,
+            self.peer_share,
+            self.moved,
             p.peer_erosion,
-            # other treaties a state has moved on (none when the scenario has one treaty)
-            self.moved.sum(axis=-1, keepdims=True) - self.moved if self.moved.shape[1] > 1 else 0.0,
             p.spillover,
+            self.timeline.campaigns.at(k),
         )
-        for layer in self.timeline.campaigns.at(k):  # norm campaigns, in the order they started
-            target += layer
-        return target
 
     def _draw_graph(self) -> NDArray[np.bool_]:
         """This replication's network (a synthetic graph without a fixed seed)."""
         population = self.world.population
         assert population is not None
-        seed = int(self.rng.integers(0, 2**63 - 1))
+        seed = self.draws.graph_seed
+        assert seed is not None
         return generate_graph(
             population.network, population.size, seed, self.world.base_dir, list(self.world.ids)
         )
 
-    def _draw_population(self) -> None:
-        """Draw this replication's thresholds and initial actors, where the population asks."""
-        population = self.world.population
-        assert population is not None
-        drawn = np.isnan(self.thresholds)
-        if drawn.any():
-            thresholds = self.thresholds.copy()
-            draws = draw_thresholds(population.thresholds, population.size, self.rng)
-            thresholds[drawn] = draws[drawn]
-            self.thresholds = thresholds
-        if population.initial_actors.kind == "random":
-            n_actors = population.initial_actors.count
-            actors = self.rng.choice(population.size, size=n_actors, replace=False)
-            start = self.world.calendar.start
-            for i in sorted(actors.tolist()):
-                for j in range(len(self.world.treaties)):
-                    if self.stage[i, j] == PARTY:
-                        self.stage[i, j] = ANNOUNCED
-                        self._log(0, i, j, ANNOUNCED, start.toordinal())
+    def _start_actors(self, actors: NDArray[np.int64]) -> None:
+        """This replication's initial actors announce at the start, in every treaty they are in."""
+        start = self.world.calendar.start
+        for i in sorted(actors.tolist()):
+            for j in range(len(self.world.treaties)):
+                if self.stage[i, j] == PARTY:
+                    self.stage[i, j] = ANNOUNCED
+                    self._log(0, i, j, ANNOUNCED, start.toordinal())
 
     # ----------------------------------------------------------------------------------------
     # forced stages

@@ -132,7 +132,9 @@ def perceive(
         spread: Noise standard deviation per unit draw.
         noise: This step's standard normal draws, shape (..., n), or None without noise.
     """
-    target = threat_target(discounted, neighbour_mean(threat, neighbour_weights), alarm_gain)
+    # without alarm (no exposure, or no spread) the neighbours' mean adds exactly nothing
+    neighbours = neighbour_mean(threat, neighbour_weights) if np.any(alarm_gain) else 0.0
+    target = threat_target(discounted, neighbours, alarm_gain)
     if noise is None:
         updated = relax(threat, target, keep)
     else:

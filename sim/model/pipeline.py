@@ -129,11 +129,13 @@ def advance(
         return counts[code + 1]
 
     def move(mask: BoolArray, to: int) -> None:
-        nonlocal counts
         if mask.any():
+            left: list[int] = np.bincount(stage[mask] + 1, minlength=len(counts)).tolist()
             stage[mask] = to
             out.append(Transition(mask, to))
-            counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+            for code, number in enumerate(left):
+                counts[code] -= number
+            counts[to + 1] += sum(left)
 
     col = (..., None)  # per-state arrays broadcast over treaties
     conflict_blocks = in_conflict[col] & blocks_exit

@@ -140,23 +140,31 @@ def advance(
     col = (..., None)  # per-state arrays broadcast over treaties
     conflict_blocks = in_conflict[col] & blocks_exit
 
+    # (each rule first checks whether anyone is concerned: with a batch of replications, most
+    # of a step's work is elementwise, and most rules concern nobody in most steps)
     if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
         retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
-        move(retracting & (draws.retraction < p_retraction), RETRACTED)
+        if retracting.any():
+            move(retracting & (draws.retraction < p_retraction), RETRACTED)
     if has(PARTY) and wants_exit.any():
         move((stage == PARTY) & wants_exit, DELIBERATING)
     if has(DELIBERATING):
-        announcing = (
-            (stage == DELIBERATING) & wants_exit & (draws.deliberation < p_deliberation[col])
-        )
-        # A state that could not leave while at war suspends the treaty instead (Ukraine, 2025).
-        move(announcing & conflict_blocks, SUSPENDED)
-        move(announcing & ~conflict_blocks, ANNOUNCED)
+        deliberating = (stage == DELIBERATING) & wants_exit
+        if deliberating.any():
+            announcing = deliberating & (draws.deliberation < p_deliberation[col])
+            if conflict_blocks.any():
+                # A state that could not leave while at war suspends the treaty instead
+                # (Ukraine, 2025).
+                move(announcing & conflict_blocks, SUSPENDED)
+                move(announcing & ~conflict_blocks, ANNOUNCED)
+            else:
+                move(announcing, ANNOUNCED)
     if has(ANNOUNCED):
         voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
-        passes = draws.vote_outcome < pass_probability[col]
-        move(voting & passes, APPROVED)
-        move(voting & ~passes, RETRACTED)
+        if voting.any():
+            passes = draws.vote_outcome < pass_probability[col]
+            move(voting & passes, APPROVED)
+            move(voting & ~passes, RETRACTED)
     if has(APPROVED):
         move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
     if has(NOTIFIED):
@@ -173,12 +181,11 @@ def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int)
     approved = stage == APPROVED
     solo = bloc < 0
     deposit = approved & ready & solo[:, None]
-    if n_blocs:
-        pending = stage == ANNOUNCED
-        for b in range(n_blocs):
-            members = (bloc == b)[:, None]
-            # per replication and treaty: reduce over the states axis (-2), not the batch
-            waiting = (pending & members).any(axis=-2, keepdims=True)
-            fires = (approved & ready & members).any(axis=-2, keepdims=True) & ~waiting
-            deposit |= approved & members & fires
+    for b in range(n_blocs):
+        rows = np.flatnonzero(bloc == b)
+        member_approved = approved[..., rows, :]
+        # per replication and treaty: reduce over the members (axis -2), not the batch
+        waiting = (stage[..., rows, :] == ANNOUNCED).any(axis=-2, keepdims=True)
+        ready_any = (member_approved & ready[..., rows, :]).any(axis=-2, keepdims=True)
+        deposit[..., rows, :] |= member_approved & (ready_any & ~waiting)
     return deposit

@@ -73,11 +73,13 @@ class Batch:
         self._network(heads)
         self._parameters()
 
+        # stage codes fit in a byte: the pipeline's many comparisons then touch 8 times less memory
         self.stage = np.broadcast_to(
             ws.per(lambda w: np.where(w.party, PARTY, NOT_PARTY)), (b, n, k)
-        ).copy()
+        ).astype(np.int8)
         self.effective = np.full((b, n, k), NEVER, dtype=np.int64)
-        self.log = Log(b)
+        self.dirty = np.ones(b, dtype=bool)  # replications whose stages changed since last read
+        self.log = Log(b, self.dirty)
         self.threat = self._equilibrium()
         self.moved = np.zeros((b, n, k))
         self.peer_share = np.zeros((b, n, k))
@@ -211,9 +213,7 @@ class Batch:
             None if self.noise is None else self.noise[:, slot],
         )
         # update commitment
-        now_moved = moved(self.stage).astype(float)
-        self._peer_share(now_moved)
-        self.moved = now_moved
+        self._peer_share()
         target = self._goal(k, tracks["commitment_shift"])
         self.commitment = dynamics.relax(self.commitment, target, self.commitment_keep[k - 1])
         # decide and advance
@@ -265,16 +265,23 @@ class Batch:
                 date = np.maximum(self.effective[b, i, j], end[i] if end.ndim == 1 else end[b, i])
             self.log.add(b, k, i, j, transition.stage, date)
 
-    def _peer_share(self, now_moved: FloatArray) -> None:
-        """Peer shares, recomputed only for the replications whose moves changed."""
-        changed = (now_moved != self.moved).any(axis=(-2, -1))
-        if not changed.any():
+    def _peer_share(self) -> None:
+        """Moves and peer shares, recomputed only for the replications whose stages changed."""
+        dirty = self.dirty
+        if not dirty.any():
             return
-        if len(self.views) > 1 or changed.all():
-            self.peer_share = dynamics.peer_share(now_moved, self.network.reference_weights)
+        if dirty.all():
+            self.moved = moved(self.stage).astype(float)
+            self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
         else:
-            share = dynamics.peer_share(now_moved[changed], self.network.reference_weights)
-            self.peer_share[changed] = share
+            rows = np.flatnonzero(dirty)
+            self.moved[rows] = moved(self.stage[rows])
+            if len(self.views) > 1:  # one network per replication: all at once
+                self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
+            else:
+                weights = self.network.reference_weights
+                self.peer_share[rows] = dynamics.peer_share(self.moved[rows], weights)
+        dirty[:] = False
 
     def _goal(self, k: int, shift: FloatArray) -> FloatArray:
         return dynamics.commitment_goal(

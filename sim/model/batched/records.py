@@ -39,9 +39,10 @@ class Replication:
 class Log:
     """Stage changes of every replication, appended as arrays in the order they happen."""
 
-    def __init__(self, replications: int) -> None:
+    def __init__(self, replications: int, dirty: NDArray[np.bool_] | None = None) -> None:
         self.B = replications
         self.parts: list[tuple[NDArray[Any], ...]] = []
+        self.dirty = dirty  # marked for every replication whose stages change
 
     def add(
         self,
@@ -54,6 +55,8 @@ class Log:
     ) -> None:
         """Replications b entered ``stage`` in (state i, treaty j) on ``date``, in this step."""
         if len(b):
+            if self.dirty is not None:
+                self.dirty[b] = True
             self.parts.append((b, np.full(len(b), step), i, j, np.full(len(b), stage), date))
 
     def split(self) -> list[dict[str, NDArray[Any]]]:

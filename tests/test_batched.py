@@ -284,3 +284,43 @@ def test_generated_scenarios(document: dict[str, Any], mode: str) -> None:
 @given(document=populations(), mode=st.sampled_from(["full", "counts"]))
 def test_generated_populations(document: dict[str, Any], mode: str) -> None:
     assert_identical(world_of(document), [1, 2, 3], mode)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "erdos_renyi", "mean_degree": 3},
+        {"type": "watts_strogatz", "neighbours": 4, "rewiring": 0.2},
+        {"type": "barabasi_albert", "attachments": 2},
+        {"type": "ring"},
+    ],
+)
+@pytest.mark.parametrize("size", [30, 400])
+def test_graphs_built_from_edges_give_the_dense_networks_numbers(
+    spec: dict[str, Any], size: int
+) -> None:
+    """A synthetic graph built sparsely from its edges gives the same network views (dense
+    below 200 agents, sparse CSR above) as its dense adjacency matrix, to the last bit."""
+    from scipy import sparse
+
+    from treatysim.model.population import generate_graph, sparse_graph
+    from treatysim.model.world import NetworkViews
+    from treatysim.scenario.schema import SyntheticNetwork
+
+    network = SyntheticNetwork(**spec)
+    party = np.ones((size, 2), dtype=bool)
+    party[::3, 1] = False
+    dense = NetworkViews.of(generate_graph(network, size, 5).astype(float), party)
+    edges = sparse_graph(network, size, 5)
+    assert sparse.issparse(edges)
+    built = NetworkViews.of(edges, party)
+
+    def array(matrix: Any) -> np.ndarray:
+        return matrix if isinstance(matrix, np.ndarray) else matrix.toarray()
+
+    for name in ("neighbour_weights", "adjacency"):
+        a, b = getattr(dense, name), getattr(built, name)
+        assert type(a) is type(b)
+        assert array(a).tobytes() == array(b).tobytes()
+    for a, b in zip(dense.reference_weights, built.reference_weights, strict=True):
+        assert array(a).tobytes() == array(b).tobytes()

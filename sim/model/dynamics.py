@@ -275,6 +275,8 @@ def as_matrix(weights: FloatArray) -> Matrix:
     A 1,000-node random network with mean degree 3 multiplies 100 times faster sparse; the
     founding scenario's 47 states stay dense.
     """
+    if not isinstance(weights, np.ndarray):
+        return weights  # already sparse
     n = weights.shape[-1]
     if n >= 200 and np.count_nonzero(weights) < 0.1 * n * n:
         from scipy import sparse

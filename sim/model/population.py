@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -64,12 +65,47 @@ def generate_graph(
     """
     if spec.type == "complete":
         return ~np.eye(n, dtype=bool)
+    return sparse_graph(spec, n, seed, base_dir, ids).toarray().astype(bool)
+
+
+def sparse_graph(
+    spec: SyntheticNetwork,
+    n: int,
+    seed: int,
+    base_dir: Path | None = None,
+    ids: list[str] | None = None,
+) -> Any:
+    """The adjacency matrix of a population's network, built from its edges: a float CSR matrix.
+
+    Never an n × n dense array; the complete graph (n² entries) is the caller's closed form.
+    Arguments as :func:`generate_graph`.
+    """
+    from scipy import sparse
+
+    rows, cols = graph_edges(spec, n, seed, base_dir, ids)
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    both = (np.concatenate([rows, cols]), np.concatenate([cols, rows]))
+    matrix = sparse.coo_array((np.ones(2 * len(rows)), both), shape=(n, n)).tocsr()
+    matrix.data[:] = 1.0  # an edge listed twice is still one tie
+    matrix.sort_indices()
+    return matrix
+
+
+def graph_edges(
+    spec: SyntheticNetwork,
+    n: int,
+    seed: int,
+    base_dir: Path | None = None,
+    ids: list[str] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each edge of a population's network once (either direction), as (rows, cols)."""
+    if spec.type == "complete":
+        rows, cols = np.triu_indices(n, 1)
+        return rows.astype(np.int64), cols.astype(np.int64)
     if spec.type == "ring":
-        adjacency = np.zeros((n, n), dtype=bool)
-        if n > 1:
-            index = np.arange(n)
-            adjacency[index, (index + 1) % n] = adjacency[(index + 1) % n, index] = True
-        return adjacency
+        index = np.arange(n if n > 1 else 0, dtype=np.int64)
+        return index, (index + 1) % max(n, 1)
     if spec.type == "erdos_renyi":
         assert spec.mean_degree is not None
         probability = min(spec.mean_degree / max(n - 1, 1), 1.0)
@@ -87,9 +123,8 @@ def generate_graph(
         graph = nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, side))
     else:
         graph = _edge_list(spec, n, base_dir, ids)
-    adjacency = nx.to_numpy_array(graph, nodelist=range(n), dtype=bool)
-    np.fill_diagonal(adjacency, False)
-    return adjacency
+    edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    return edges[:, 0], edges[:, 1]
 
 
 def _edge_list(

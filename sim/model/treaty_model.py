@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import numpy as np
@@ -30,7 +31,7 @@ from treatysim.model.pipeline import (
     advance,
     moved,
 )
-from treatysim.model.population import generate_graph
+from treatysim.model.population import sparse_graph
 from treatysim.model.world import NetworkViews, World
 
 FloatArray = NDArray[np.float64]
@@ -273,13 +274,13 @@ class TreatyModel(mesa.Model):
             self.timeline.campaigns.at(k),
         )
 
-    def _draw_graph(self) -> NDArray[np.bool_]:
+    def _draw_graph(self) -> Any:
         """This replication's network (a synthetic graph without a fixed seed)."""
         population = self.world.population
         assert population is not None
         seed = self.draws.graph_seed
         assert seed is not None
-        return generate_graph(
+        return sparse_graph(
             population.network, population.size, seed, self.world.base_dir, list(self.world.ids)
         )
 

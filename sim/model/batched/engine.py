@@ -35,7 +35,7 @@ from treatysim.model.pipeline import (
     advance,
     moved,
 )
-from treatysim.model.population import generate_graph
+from treatysim.model.population import sparse_graph
 from treatysim.model.world import NetworkViews, World
 
 FloatArray = NDArray[np.float64]
@@ -322,10 +322,8 @@ class Batch:
                     self.log.add(np.array([b]), 0, np.array([i]), np.array([j]), ANNOUNCED, start)
 
 
-def _graph(world: World, seed: int | None) -> NDArray[np.bool_]:
+def _graph(world: World, seed: int | None) -> Any:
     """A replication's own synthetic network, as TreatyModel draws it."""
     population = world.population
     assert population is not None and seed is not None
-    return generate_graph(
-        population.network, population.size, seed, world.base_dir, list(world.ids)
-    )
+    return sparse_graph(population.network, population.size, seed, world.base_dir, list(world.ids))

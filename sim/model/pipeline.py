@@ -26,20 +26,17 @@ MOVED = (ANNOUNCED, APPROVED, NOTIFIED, WITHDRAWN, SUSPENDED)
 RETRACTABLE = (ANNOUNCED, APPROVED, NOTIFIED)
 
 
-def _lookup(codes: tuple[int, ...]) -> NDArray[np.bool_]:
-    """A table indexed by ``stage + 1`` (so NOT_PARTY is row 0) that is True for ``codes``."""
-    table = np.zeros(len(STAGES) + 1, dtype=bool)
-    table[np.array(codes) + 1] = True
-    return table
+assert set(MOVED) == set(range(ANNOUNCED, len(STAGES))) - {RETRACTED}
+assert tuple(range(ANNOUNCED, NOTIFIED + 1)) == RETRACTABLE
 
 
-_IS_MOVED = _lookup(MOVED)
-_IS_RETRACTABLE = _lookup(RETRACTABLE)
+def moved(stage: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """Where a state counts as having moved (announced or left): two comparisons, not np.isin."""
+    return (stage >= ANNOUNCED) & (stage != RETRACTED)
 
 
-def moved(stage: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Where a state counts as having moved (announced or left): a table lookup, not np.isin."""
-    return _IS_MOVED[stage + 1]
+def _retractable(stage: NDArray[np.integer]) -> NDArray[np.bool_]:
+    return (stage >= ANNOUNCED) & (stage <= NOTIFIED)
 
 
 IntArray = NDArray[np.int64]
@@ -128,14 +125,21 @@ def advance(
     def has(code: int) -> int:
         return counts[code + 1]
 
-    def move(mask: BoolArray, to: int) -> None:
-        if mask.any():
+    def move(mask: BoolArray, to: int, source: int | None) -> None:
+        """Move the masked cells (all in stage ``source``, or mixed when None) to ``to``."""
+        number = int(np.count_nonzero(mask))
+        if not number:
+            return
+        if source is None:
             left: list[int] = np.bincount(stage[mask] + 1, minlength=len(counts)).tolist()
-            stage[mask] = to
-            out.append(Transition(mask, to))
-            for code, number in enumerate(left):
-                counts[code] -= number
-            counts[to + 1] += sum(left)
+        else:
+            left = [0] * len(counts)
+            left[source + 1] = number
+        stage[mask] = to
+        out.append(Transition(mask, to))
+        for code, moving in enumerate(left):
+            counts[code] -= moving
+        counts[to + 1] += number
 
     col = (..., None)  # per-state arrays broadcast over treaties
     conflict_blocks = in_conflict[col] & blocks_exit
@@ -143,11 +147,11 @@ def advance(
     # (each rule first checks whether anyone is concerned: with a batch of replications, most
     # of a step's work is elementwise, and most rules concern nobody in most steps)
     if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
-        retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
+        retracting = _retractable(stage) & wants_retract
         if retracting.any():
-            move(retracting & (draws.retraction < p_retraction), RETRACTED)
+            move(retracting & (draws.retraction < p_retraction), RETRACTED, None)
     if has(PARTY) and wants_exit.any():
-        move((stage == PARTY) & wants_exit, DELIBERATING)
+        move((stage == PARTY) & wants_exit, DELIBERATING, PARTY)
     if has(DELIBERATING):
         deliberating = (stage == DELIBERATING) & wants_exit
         if deliberating.any():
@@ -155,20 +159,21 @@ def advance(
             if conflict_blocks.any():
                 # A state that could not leave while at war suspends the treaty instead
                 # (Ukraine, 2025).
-                move(announcing & conflict_blocks, SUSPENDED)
-                move(announcing & ~conflict_blocks, ANNOUNCED)
+                move(announcing & conflict_blocks, SUSPENDED, DELIBERATING)
+                move(announcing & ~conflict_blocks, ANNOUNCED, DELIBERATING)
             else:
-                move(announcing, ANNOUNCED)
+                move(announcing, ANNOUNCED, DELIBERATING)
     if has(ANNOUNCED):
         voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
         if voting.any():
             passes = draws.vote_outcome < pass_probability[col]
-            move(voting & passes, APPROVED)
-            move(voting & ~passes, RETRACTED)
+            move(voting & passes, APPROVED, ANNOUNCED)
+            move(voting & ~passes, RETRACTED, ANNOUNCED)
     if has(APPROVED):
-        move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
+        depositing = _depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs)
+        move(depositing, NOTIFIED, APPROVED)
     if has(NOTIFIED):
-        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
+        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN, NOTIFIED)
     return out
 
 

@@ -39,6 +39,23 @@ def _retractable(stage: NDArray[np.integer]) -> NDArray[np.bool_]:
     return (stage >= ANNOUNCED) & (stage <= NOTIFIED)
 
 
+def _bit(code: int) -> int:
+    return 1 << (code + 1)
+
+
+#: Stages whose states may move without a new decision.
+_IN_MOTION = _bit(DELIBERATING) | _bit(ANNOUNCED) | _bit(APPROVED) | _bit(NOTIFIED)
+
+
+def _present(stage: NDArray[np.integer]) -> int:
+    """The stages that occur anywhere, as bits (``_bit(code)``)."""
+    if stage.size <= 512:  # counting is cheapest on small arrays
+        counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+        return sum(1 << i for i, c in enumerate(counts) if c)
+    shifted = np.left_shift(1, stage + 1, dtype=np.int16)
+    return int(np.bitwise_or.reduce(shifted, axis=None))
+
+
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -116,30 +133,21 @@ def advance(
         The transitions, in the order they happened.
     """
     out: list[Transition] = []
-    # Most states sit still most steps: skip every rule whose source stage is empty.
-    counts: list[int] = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
-    in_motion = sum(counts[DELIBERATING + 1 : WITHDRAWN + 1])
-    if not in_motion and not (counts[PARTY + 1] and wants_exit.any()):
+    # Most states sit still most steps: skip every rule whose source stage is empty. A stage
+    # emptied during the step still counts as present: its rule then finds nobody.
+    present = _present(stage)
+    if not present & _IN_MOTION and not (present & _bit(PARTY) and wants_exit.any()):
         return out
 
     def has(code: int) -> int:
-        return counts[code + 1]
+        return present & _bit(code)
 
-    def move(mask: BoolArray, to: int, source: int | None) -> None:
-        """Move the masked cells (all in stage ``source``, or mixed when None) to ``to``."""
-        number = int(np.count_nonzero(mask))
-        if not number:
-            return
-        if source is None:
-            left: list[int] = np.bincount(stage[mask] + 1, minlength=len(counts)).tolist()
-        else:
-            left = [0] * len(counts)
-            left[source + 1] = number
-        stage[mask] = to
-        out.append(Transition(mask, to))
-        for code, moving in enumerate(left):
-            counts[code] -= moving
-        counts[to + 1] += number
+    def move(mask: BoolArray, to: int) -> None:
+        nonlocal present
+        if mask.any():
+            stage[mask] = to
+            out.append(Transition(mask, to))
+            present |= _bit(to)
 
     col = (..., None)  # per-state arrays broadcast over treaties
     conflict_blocks = in_conflict[col] & blocks_exit
@@ -149,9 +157,9 @@ def advance(
     if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
         retracting = _retractable(stage) & wants_retract
         if retracting.any():
-            move(retracting & (draws.retraction < p_retraction), RETRACTED, None)
+            move(retracting & (draws.retraction < p_retraction), RETRACTED)
     if has(PARTY) and wants_exit.any():
-        move((stage == PARTY) & wants_exit, DELIBERATING, PARTY)
+        move((stage == PARTY) & wants_exit, DELIBERATING)
     if has(DELIBERATING):
         deliberating = (stage == DELIBERATING) & wants_exit
         if deliberating.any():
@@ -159,21 +167,21 @@ def advance(
             if conflict_blocks.any():
                 # A state that could not leave while at war suspends the treaty instead
                 # (Ukraine, 2025).
-                move(announcing & conflict_blocks, SUSPENDED, DELIBERATING)
-                move(announcing & ~conflict_blocks, ANNOUNCED, DELIBERATING)
+                move(announcing & conflict_blocks, SUSPENDED)
+                move(announcing & ~conflict_blocks, ANNOUNCED)
             else:
-                move(announcing, ANNOUNCED, DELIBERATING)
+                move(announcing, ANNOUNCED)
     if has(ANNOUNCED):
         voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
         if voting.any():
             passes = draws.vote_outcome < pass_probability[col]
-            move(voting & passes, APPROVED, ANNOUNCED)
-            move(voting & ~passes, RETRACTED, ANNOUNCED)
+            move(voting & passes, APPROVED)
+            move(voting & ~passes, RETRACTED)
     if has(APPROVED):
         depositing = _depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs)
-        move(depositing, NOTIFIED, APPROVED)
+        move(depositing, NOTIFIED)
     if has(NOTIFIED):
-        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN, NOTIFIED)
+        move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
     return out
 
 
@@ -189,6 +197,8 @@ def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int)
     for b in range(n_blocs):
         rows = np.flatnonzero(bloc == b)
         member_approved = approved[..., rows, :]
+        if not member_approved.any():
+            continue
         # per replication and treaty: reduce over the members (axis -2), not the batch
         waiting = (stage[..., rows, :] == ANNOUNCED).any(axis=-2, keepdims=True)
         ready_any = (member_approved & ready[..., rows, :]).any(axis=-2, keepdims=True)

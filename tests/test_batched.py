@@ -324,3 +324,23 @@ def test_graphs_built_from_edges_give_the_dense_networks_numbers(
         assert array(a).tobytes() == array(b).tobytes()
     for a, b in zip(dense.reference_weights, built.reference_weights, strict=True):
         assert array(a).tobytes() == array(b).tobytes()
+
+
+@pytest.mark.parametrize("n", [2, 5, 60, 1000])
+@pytest.mark.parametrize("mean_degree", [0.5, 3.0, 12.0])
+@pytest.mark.parametrize("seed", [0, 7, 2**62 + 12345])
+def test_erdos_renyi_edges_are_networkx_s(n: int, mean_degree: float, seed: int) -> None:
+    """The numpy Erdős–Rényi graph is networkx's fast_gnp_random_graph, edge for edge."""
+    import networkx as nx
+
+    from treatysim.model.population import graph_edges
+    from treatysim.scenario.schema import SyntheticNetwork
+
+    spec = SyntheticNetwork(type="erdos_renyi", mean_degree=mean_degree)
+    p = min(mean_degree / max(n - 1, 1), 1.0)
+    expected = sorted(
+        (max(a, b), min(a, b)) for a, b in nx.fast_gnp_random_graph(n, p, seed=seed).edges()
+    )
+    rows, cols = graph_edges(spec, n, seed)
+    high, low = np.maximum(rows, cols).tolist(), np.minimum(rows, cols).tolist()
+    assert sorted(zip(high, low, strict=True)) == expected

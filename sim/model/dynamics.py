@@ -201,7 +201,15 @@ class BlockDiagonal:
     def __init__(self, blocks: Sequence[Matrix]) -> None:
         from scipy import sparse
 
-        self.matrix = sparse.block_diag(blocks, format="csr")
+        csr = [sparse.csr_array(b) for b in blocks]
+        rows = np.cumsum([0] + [b.shape[0] for b in csr])
+        cols = np.cumsum([0] + [b.shape[1] for b in csr])
+        nnz = np.cumsum([0] + [b.nnz for b in csr])
+        # each block's rows as they are (same entries, same order), shifted into place
+        indptr = np.concatenate([b.indptr[:-1] + nnz[i] for i, b in enumerate(csr)] + [nnz[-1:]])
+        indices = np.concatenate([b.indices + cols[i] for i, b in enumerate(csr)])
+        data = np.concatenate([b.data for b in csr])
+        self.matrix = sparse.csr_array((data, indices, indptr), shape=(rows[-1], cols[-1]))
 
 
 class PerReplication:

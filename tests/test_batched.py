@@ -71,6 +71,17 @@ def test_empty_and_single_batches() -> None:
     assert_identical(world, [5], "full")
 
 
+def test_a_run_split_into_blocks_gives_the_same_replications() -> None:
+    world = hand_world("EST, LVA, LTU, POL")
+    whole = run_batch(world, list(range(7)), "full")
+    blocks = run_batch(world, list(range(7)), "full", block=3)
+    for a, b in zip(whole, blocks, strict=True):
+        assert a.threat is not None and b.threat is not None
+        assert a.threat.tobytes() == b.threat.tobytes()
+        for name in FIELDS:
+            np.testing.assert_array_equal(a.events[name], b.events[name])
+
+
 def test_worlds_of_different_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match="differ in shape"):
         run_batch([hand_world(), hand_world("EST, LVA")], [1, 2])

@@ -26,6 +26,8 @@ __all__ = ["Replication", "run_batch"]
 
 #: Replications advanced together at most; a larger call runs in blocks of equal size.
 BLOCK = 512
+#: Memory for a block's recorded time series (``timeseries="full"``); blocks shrink to fit.
+RECORD_BYTES = 256 * 2**20
 
 
 def run_batch(
@@ -41,7 +43,8 @@ def run_batch(
         world: One world for every replication, or one world per replication (same shape).
         seeds: One seed per replication; its Generator is ``numpy.random.default_rng(seed)``.
         timeseries: ``full`` (per state), ``counts`` (states per stage) or ``none``.
-        block: Replications advanced together at most.
+        block: Replications advanced together at most (fewer when full time series would
+            take more than ``RECORD_BYTES``).
 
     Returns:
         One :class:`Replication` per seed, in order: what ``TreatyModel.records`` and
@@ -56,6 +59,11 @@ def run_batch(
     out: list[Replication] = []
     if not seeds:
         return out
+    w = worlds[0]
+    n, k = w.party.shape
+    if timeseries == "full":  # threat, commitment and stage of every step
+        per_replication = (w.calendar.n_steps + 1) * (8 * n + 9 * n * k)
+        block = min(block, max(1, RECORD_BYTES // per_replication))
     blocks = -(-len(seeds) // max(1, block))
     size = -(-len(seeds) // blocks)
     for start in range(0, len(seeds), size):

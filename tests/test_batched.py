@@ -89,7 +89,7 @@ def test_worlds_of_different_shapes_are_refused() -> None:
 
 def test_each_replication_may_carry_its_own_parameters() -> None:
     """Parameters along the batch axis: sensitivity, commitment, erosion, noise, waiting times,
-    event dates and network weights differ between the worlds of one batch."""
+    event dates, network weights and forced stages differ between the worlds of one batch."""
     path = SCENARIOS / "ceasefire_2025.yaml"
     base = yaml.safe_load(path.read_text())
     changes = [
@@ -103,8 +103,11 @@ def test_each_replication_may_carry_its_own_parameters() -> None:
         },
         {"network": {"ties": {"land_border": 2.5}}, "events": [{"date": "2026-02-01"}]},
     ]
-    worlds = [world_of(merged(base, change), path) for change in changes]
-    order = [0, 1, 2, 3, 3, 1, 0, 2]
+    documents = [merged(base, change) for change in changes]
+    forced = {"type": "forced_stage", "date": "2025-03-03", "state": "LTU", "treaty": "ottawa"}
+    documents.append({**base, "events": [*base["events"], {**forced, "stage": "notified"}]})
+    worlds = [world_of(document, path) for document in documents]
+    order = [0, 1, 2, 3, 3, 1, 0, 2, 4, 0, 4]
     assert_identical([worlds[i] for i in order], [100 + r for r in range(len(order))], "full")
 
 

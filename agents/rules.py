@@ -34,14 +34,14 @@ class DecisionInputs:
 
     Attributes:
         threat: Perceived threat, shape (..., n), threat units.
-        threat_sensitivity: Pressure per threat unit, shape (n,).
+        threat_sensitivity: Pressure per threat unit, shape (..., n).
         commitment: Commitment per treaty, shape (..., n, k), commitment units.
         threshold_shift: Idiosyncratic threshold shift drawn per replication, shape (..., n, k).
         peer_share: Weighted share of the reference network that has moved, shape (..., n, k).
         peer_count: Number of neighbours (any weight) that have moved, shape (..., n, k); only
             filled in for rules that set ``uses_peer_count``.
-        fixed_threshold: Per-state threshold for threshold rules, shape (n,).
-        margin: Hysteresis before retraction (pressure units).
+        fixed_threshold: Per-state threshold for threshold rules, shape (..., n).
+        margin: Hysteresis before retraction (pressure units; a number, or shape (..., 1, 1)).
     """
 
     threat: FloatArray
@@ -51,7 +51,7 @@ class DecisionInputs:
     peer_share: FloatArray
     peer_count: FloatArray
     fixed_threshold: FloatArray
-    margin: float
+    margin: float | FloatArray
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,8 @@ class FractionalThresholdRule(DecisionRule):
         return inputs.peer_share
 
     def threshold(self, inputs: DecisionInputs) -> FloatArray:
-        """Each state's fixed threshold, the same for every treaty (shape (n, 1))."""
-        return inputs.fixed_threshold[:, None]
+        """Each state's fixed threshold, the same for every treaty (shape (..., n, 1))."""
+        return inputs.fixed_threshold[..., None]
 
 
 class CountThresholdRule(FractionalThresholdRule):

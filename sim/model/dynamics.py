@@ -2,8 +2,13 @@
 
 Each function takes arrays whose last axes are states (``n``), treaties (``k``) or threat sources
 (``s``) and allows any leading batch axes, so the same code advances one replication (the Mesa
-model) or a stack of replications at once. Times are in months; see docs/ODD.md for the
-equations and their sources.
+model) or a stack of replications at once (the batched engine). Times are in months; see
+docs/ODD.md for the equations and their sources.
+
+Network products give every replication of a batch exactly the numbers it gets alone: a dense
+network multiplies each replication's vector by its own matrix-vector product (``W @ x``, never
+one matrix-matrix product for the batch, whose rounding differs), and a sparse one sums each
+row's terms in the order of its stored entries.
 """
 
 from __future__ import annotations
@@ -107,9 +112,116 @@ def relax(value: FloatArray, target: FloatArray, keep: float) -> FloatArray:
     return target + (value - target) * keep
 
 
+def perceive(
+    threat: FloatArray,
+    discounted: FloatArray,
+    neighbour_weights: Matrix,
+    alarm_gain: FloatArray,
+    keep: FloatArray | float,
+    spread: FloatArray | float,
+    noise: FloatArray | None,
+) -> FloatArray:
+    """One step of perceived threat: towards discounted threat plus alarm, with memory and noise.
+
+    Args:
+        threat: Perceived threat, shape (..., n).
+        discounted: Source threat discounted by credibility, shape (..., n).
+        neighbour_weights: Row-normalised network (alarm spreads along it).
+        alarm_gain: Alarm spread times exposure, shape (..., n).
+        keep: Share of the gap to the target that survives the step.
+        spread: Noise standard deviation per unit draw.
+        noise: This step's standard normal draws, shape (..., n), or None without noise.
+    """
+    # without alarm (no exposure, or no spread) the neighbours' mean adds exactly nothing
+    neighbours = neighbour_mean(threat, neighbour_weights) if np.any(alarm_gain) else 0.0
+    target = threat_target(discounted, neighbours, alarm_gain)
+    if noise is None:
+        updated = relax(threat, target, keep)
+    else:
+        # noise is relative to the target: a state with nothing to fear has no noise to feel
+        updated = ou_update(threat, target, keep, spread, noise * target)
+    return np.maximum(updated, 0.0)
+
+
+def commitment_goal(
+    norm: FloatArray,
+    shift: FloatArray,
+    share: FloatArray,
+    moved: FloatArray,
+    peer_erosion: FloatArray | float,
+    spillover: FloatArray | float,
+    campaigns: FloatArray,
+) -> FloatArray:
+    """The commitment target with norm campaigns: :func:`commitment_target`, then each layer.
+
+    Args:
+        norm: Baseline commitment plus stigma, shape (..., n, k).
+        shift: Government-change shift, shape (..., n).
+        share: Peer share that has moved, shape (..., n, k).
+        moved: 1 where the state has moved, shape (..., n, k).
+        peer_erosion: Commitment lost per unit share.
+        spillover: Commitment lost per other treaty the state has moved on.
+        campaigns: Campaign layers, shape (layers, ..., n, k), added in order.
+    """
+    # other treaties a state has moved on (none when the scenario has one treaty)
+    elsewhere = moved.sum(axis=-1, keepdims=True) - moved if moved.shape[-1] > 1 else 0.0
+    target = commitment_target(norm, shift, share, peer_erosion, elsewhere, spillover)
+    for layer in campaigns:
+        target += layer
+    return target
+
+
+def product(weights: Matrix, values: FloatArray) -> FloatArray:
+    """``weights @ values`` for each vector of ``values`` (shape (..., n)): shape (..., n).
+
+    Dense weights of shape (n, n), or (..., n, n) (one matrix per replication), multiply each
+    vector by a matrix-vector product; a sparse matrix multiplies all vectors in one call, each
+    output summed in the order of the row's stored entries (the same as for one vector); a
+    :class:`BlockDiagonal` holds one sparse matrix per replication.
+    """
+    if isinstance(weights, np.ndarray):
+        return (weights @ values[..., None])[..., 0]
+    if isinstance(weights, BlockDiagonal):
+        return (weights.matrix @ values.reshape(-1)).reshape(values.shape)
+    if isinstance(weights, PerReplication):
+        return np.stack([product(m, v) for m, v in zip(weights.matrices, values, strict=True)])
+    if values.ndim == 1:
+        return weights @ values
+    flat = values.reshape(-1, values.shape[-1])
+    return (weights @ flat.T).T.reshape(values.shape)
+
+
+class BlockDiagonal:
+    """Sparse matrices of several replications as one block-diagonal matrix (batch-major).
+
+    Args:
+        blocks: One (n, n) sparse matrix per replication.
+    """
+
+    def __init__(self, blocks: Sequence[Matrix]) -> None:
+        from scipy import sparse
+
+        csr = [sparse.csr_array(b) for b in blocks]
+        rows = np.cumsum([0] + [b.shape[0] for b in csr])
+        cols = np.cumsum([0] + [b.shape[1] for b in csr])
+        nnz = np.cumsum([0] + [b.nnz for b in csr])
+        # each block's rows as they are (same entries, same order), shifted into place
+        indptr = np.concatenate([b.indptr[:-1] + nnz[i] for i, b in enumerate(csr)] + [nnz[-1:]])
+        indices = np.concatenate([b.indices + cols[i] for i, b in enumerate(csr)])
+        data = np.concatenate([b.data for b in csr])
+        self.matrix = sparse.csr_array((data, indices, indptr), shape=(rows[-1], cols[-1]))
+
+
+class PerReplication:
+    """One matrix per replication, of mixed kinds (dense or sparse), multiplied one by one."""
+
+    def __init__(self, matrices: Sequence[Matrix]) -> None:
+        self.matrices = list(matrices)
+
+
 def neighbour_mean(values: FloatArray, weights_row_normalised: Matrix) -> FloatArray:
     """Weighted mean of neighbours' values, shape (..., n)."""
-    return values @ weights_row_normalised.T
+    return product(weights_row_normalised, values)
 
 
 def peer_share(moved: FloatArray, reference_weights: Sequence[Matrix] | FloatArray) -> FloatArray:
@@ -118,20 +230,22 @@ def peer_share(moved: FloatArray, reference_weights: Sequence[Matrix] | FloatArr
     Args:
         moved: 1 where a state has announced or left a treaty, shape (..., n, k).
         reference_weights: Per treaty, the row-normalised (n, n) weights towards its parties:
-            a dense (k, n, n) array, or a sequence of (sparse) matrices.
+            a dense (k, n, n) array (or (..., k, n, n), one per replication), or a sequence of
+            (sparse) matrices.
     """
     if isinstance(reference_weights, np.ndarray):
-        # one batched product: (k, n, n) @ (..., k, n, 1) -> (..., k, n, 1)
+        # one matrix-vector product per replication and treaty: (..., k, n, n) @ (..., k, n, 1)
         per_treaty = reference_weights @ np.swapaxes(moved, -1, -2)[..., None]
         return np.swapaxes(per_treaty[..., 0], -1, -2)
     return np.stack(
-        [moved[..., :, j] @ weights.T for j, weights in enumerate(reference_weights)], axis=-1
+        [product(weights, moved[..., :, j]) for j, weights in enumerate(reference_weights)],
+        axis=-1,
     )
 
 
 def peer_count(moved: FloatArray, adjacency: Matrix) -> FloatArray:
     """Number of neighbours that have moved, per treaty, shape (..., n, k)."""
-    return np.stack([moved[..., :, j] @ adjacency.T for j in range(moved.shape[-1])], axis=-1)
+    return np.stack([product(adjacency, moved[..., :, j]) for j in range(moved.shape[-1])], axis=-1)
 
 
 def commitment_target(
@@ -169,6 +283,8 @@ def as_matrix(weights: FloatArray) -> Matrix:
     A 1,000-node random network with mean degree 3 multiplies 100 times faster sparse; the
     founding scenario's 47 states stay dense.
     """
+    if not isinstance(weights, np.ndarray):
+        return weights  # already sparse
     n = weights.shape[-1]
     if n >= 200 and np.count_nonzero(weights) < 0.1 * n * n:
         from scipy import sparse

@@ -26,20 +26,34 @@ MOVED = (ANNOUNCED, APPROVED, NOTIFIED, WITHDRAWN, SUSPENDED)
 RETRACTABLE = (ANNOUNCED, APPROVED, NOTIFIED)
 
 
-def _lookup(codes: tuple[int, ...]) -> NDArray[np.bool_]:
-    """A table indexed by ``stage + 1`` (so NOT_PARTY is row 0) that is True for ``codes``."""
-    table = np.zeros(len(STAGES) + 1, dtype=bool)
-    table[np.array(codes) + 1] = True
-    return table
+assert set(MOVED) == set(range(ANNOUNCED, len(STAGES))) - {RETRACTED}
+assert tuple(range(ANNOUNCED, NOTIFIED + 1)) == RETRACTABLE
 
 
-_IS_MOVED = _lookup(MOVED)
-_IS_RETRACTABLE = _lookup(RETRACTABLE)
+def moved(stage: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """Where a state counts as having moved (announced or left): two comparisons, not np.isin."""
+    return (stage >= ANNOUNCED) & (stage != RETRACTED)
 
 
-def moved(stage: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Where a state counts as having moved (announced or left): a table lookup, not np.isin."""
-    return _IS_MOVED[stage + 1]
+def _retractable(stage: NDArray[np.integer]) -> NDArray[np.bool_]:
+    return (stage >= ANNOUNCED) & (stage <= NOTIFIED)
+
+
+def _bit(code: int) -> int:
+    return 1 << (code + 1)
+
+
+#: Stages whose states may move without a new decision.
+_IN_MOTION = _bit(DELIBERATING) | _bit(ANNOUNCED) | _bit(APPROVED) | _bit(NOTIFIED)
+
+
+def _present(stage: NDArray[np.integer]) -> int:
+    """The stages that occur anywhere, as bits (``_bit(code)``)."""
+    if stage.size <= 512:  # counting is cheapest on small arrays
+        counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+        return sum(1 << i for i, c in enumerate(counts) if c)
+    shifted = np.left_shift(1, stage + 1, dtype=np.int16)
+    return int(np.bitwise_or.reduce(shifted, axis=None))
 
 
 IntArray = NDArray[np.int64]
@@ -59,8 +73,9 @@ class Transition:
 class StepDraws:
     """Uniform draws for one step, one per state and treaty for each random choice.
 
-    Every step draws all of them, whether used or not, so two scenarios run with the same seed
+    Every step has all of them, whether used or not, so two scenarios run with the same seed
     share their random numbers (common random numbers) and differ only by what they change.
+    They are drawn up front for the whole run (see :mod:`treatysim.model.draws`).
     """
 
     deliberation: FloatArray
@@ -70,10 +85,9 @@ class StepDraws:
     retraction: FloatArray
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> StepDraws:
-        """Draw the step's uniforms in a fixed order."""
-        u = rng.random((5, *shape))
-        return cls(u[0], u[1], u[2], u[3], u[4])
+    def of(cls, uniforms: FloatArray) -> StepDraws:
+        """The step's draws from its uniforms, shape (5, ..., n, k), in the field order."""
+        return cls(uniforms[0], uniforms[1], uniforms[2], uniforms[3], uniforms[4])
 
 
 def advance(
@@ -86,7 +100,7 @@ def advance(
     p_vote: FloatArray,
     pass_probability: FloatArray,
     p_deposit: FloatArray,
-    p_retraction: float,
+    p_retraction: FloatArray | float,
     bloc: IntArray,
     n_blocs: int,
     in_conflict: BoolArray,
@@ -95,8 +109,11 @@ def advance(
 ) -> list[Transition]:
     """Move states along the pipeline for one step, in place.
 
+    Every array may have leading batch axes (replications): per-state arrays of shape (..., n)
+    and per-state-and-treaty arrays of shape (..., n, k).
+
     Args:
-        stage: Stage codes, shape (n, k); updated in place.
+        stage: Stage codes, shape (..., n, k); updated in place.
         wants_exit: The rule's exit decision, shape (n, k).
         wants_retract: The rule's retraction decision, shape (n, k).
         draws: This step's uniforms.
@@ -104,7 +121,8 @@ def advance(
         p_vote: Probability that parliament votes this step, shape (n,).
         pass_probability: Probability that a vote passes, shape (n,).
         p_deposit: Probability of depositing this step, shape (n,).
-        p_retraction: Probability of retracting this step, for those who want to.
+        p_retraction: Probability of retracting this step, for those who want to (a number, or
+            shape (..., 1, 1) per replication).
         bloc: Deposit bloc of each state or -1, shape (n,).
         n_blocs: Number of blocs.
         in_conflict: Engaged in armed conflict, shape (n,).
@@ -115,44 +133,53 @@ def advance(
         The transitions, in the order they happened.
     """
     out: list[Transition] = []
-    # Most states sit still most steps: skip every rule whose source stage is empty.
-    counts: list[int] = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
-    in_motion = sum(counts[DELIBERATING + 1 : WITHDRAWN + 1])
-    if not in_motion and not (counts[PARTY + 1] and wants_exit.any()):
+    # Most states sit still most steps: skip every rule whose source stage is empty. A stage
+    # emptied during the step still counts as present: its rule then finds nobody.
+    present = _present(stage)
+    if not present & _IN_MOTION and not (present & _bit(PARTY) and wants_exit.any()):
         return out
 
     def has(code: int) -> int:
-        return counts[code + 1]
+        return present & _bit(code)
 
     def move(mask: BoolArray, to: int) -> None:
-        nonlocal counts
+        nonlocal present
         if mask.any():
             stage[mask] = to
             out.append(Transition(mask, to))
-            counts = np.bincount(stage.ravel() + 1, minlength=len(STAGES) + 1).tolist()
+            present |= _bit(to)
 
-    col = (slice(None), None)  # per-state arrays broadcast over treaties
-    conflict_blocks = in_conflict[col] & blocks_exit[None, :]
+    col = (..., None)  # per-state arrays broadcast over treaties
+    conflict_blocks = in_conflict[col] & blocks_exit
 
+    # (each rule first checks whether anyone is concerned: with a batch of replications, most
+    # of a step's work is elementwise, and most rules concern nobody in most steps)
     if (has(ANNOUNCED) or has(APPROVED) or has(NOTIFIED)) and wants_retract.any():
-        retracting = _IS_RETRACTABLE[stage + 1] & wants_retract
-        move(retracting & (draws.retraction < p_retraction), RETRACTED)
+        retracting = _retractable(stage) & wants_retract
+        if retracting.any():
+            move(retracting & (draws.retraction < p_retraction), RETRACTED)
     if has(PARTY) and wants_exit.any():
         move((stage == PARTY) & wants_exit, DELIBERATING)
     if has(DELIBERATING):
-        announcing = (
-            (stage == DELIBERATING) & wants_exit & (draws.deliberation < p_deliberation[col])
-        )
-        # A state that could not leave while at war suspends the treaty instead (Ukraine, 2025).
-        move(announcing & conflict_blocks, SUSPENDED)
-        move(announcing & ~conflict_blocks, ANNOUNCED)
+        deliberating = (stage == DELIBERATING) & wants_exit
+        if deliberating.any():
+            announcing = deliberating & (draws.deliberation < p_deliberation[col])
+            if conflict_blocks.any():
+                # A state that could not leave while at war suspends the treaty instead
+                # (Ukraine, 2025).
+                move(announcing & conflict_blocks, SUSPENDED)
+                move(announcing & ~conflict_blocks, ANNOUNCED)
+            else:
+                move(announcing, ANNOUNCED)
     if has(ANNOUNCED):
         voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
-        passes = draws.vote_outcome < pass_probability[col]
-        move(voting & passes, APPROVED)
-        move(voting & ~passes, RETRACTED)
+        if voting.any():
+            passes = draws.vote_outcome < pass_probability[col]
+            move(voting & passes, APPROVED)
+            move(voting & ~passes, RETRACTED)
     if has(APPROVED):
-        move(_depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs), NOTIFIED)
+        depositing = _depositing(stage, draws.deposit < p_deposit[col], bloc, n_blocs)
+        move(depositing, NOTIFIED)
     if has(NOTIFIED):
         move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
     return out
@@ -167,11 +194,13 @@ def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int)
     approved = stage == APPROVED
     solo = bloc < 0
     deposit = approved & ready & solo[:, None]
-    if n_blocs:
-        pending = stage == ANNOUNCED
-        for b in range(n_blocs):
-            members = bloc == b
-            waiting = (pending & members[:, None]).any(axis=0)
-            fires = (approved & ready & members[:, None]).any(axis=0) & ~waiting
-            deposit |= approved & members[:, None] & fires[None, :]
+    for b in range(n_blocs):
+        rows = np.flatnonzero(bloc == b)
+        member_approved = approved[..., rows, :]
+        if not member_approved.any():
+            continue
+        # per replication and treaty: reduce over the members (axis -2), not the batch
+        waiting = (stage[..., rows, :] == ANNOUNCED).any(axis=-2, keepdims=True)
+        ready_any = (member_approved & ready[..., rows, :]).any(axis=-2, keepdims=True)
+        deposit[..., rows, :] |= member_approved & (ready_any & ~waiting)
     return deposit

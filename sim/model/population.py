@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import math
+import random
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -43,15 +45,52 @@ def generate_graph(
     """
     if spec.type == "complete":
         return ~np.eye(n, dtype=bool)
+    return sparse_graph(spec, n, seed, base_dir, ids).toarray().astype(bool)
+
+
+def sparse_graph(
+    spec: SyntheticNetwork,
+    n: int,
+    seed: int,
+    base_dir: Path | None = None,
+    ids: list[str] | None = None,
+) -> Any:
+    """The adjacency matrix of a population's network, built from its edges: a float CSR matrix.
+
+    Never an n × n dense array; the complete graph (n² entries) is the caller's closed form.
+    Arguments as :func:`generate_graph`.
+    """
+    from scipy import sparse
+
+    rows, cols = graph_edges(spec, n, seed, base_dir, ids)
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    both = (np.concatenate([rows, cols]), np.concatenate([cols, rows]))
+    matrix = sparse.coo_array((np.ones(2 * len(rows)), both), shape=(n, n)).tocsr()
+    matrix.data[:] = 1.0  # an edge listed twice is still one tie
+    matrix.sort_indices()
+    return matrix
+
+
+def graph_edges(
+    spec: SyntheticNetwork,
+    n: int,
+    seed: int,
+    base_dir: Path | None = None,
+    ids: list[str] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each edge of a population's network once (either direction), as (rows, cols)."""
+    if spec.type == "complete":
+        rows, cols = np.triu_indices(n, 1)
+        return rows.astype(np.int64), cols.astype(np.int64)
     if spec.type == "ring":
-        adjacency = np.zeros((n, n), dtype=bool)
-        if n > 1:
-            index = np.arange(n)
-            adjacency[index, (index + 1) % n] = adjacency[(index + 1) % n, index] = True
-        return adjacency
+        index = np.arange(n if n > 1 else 0, dtype=np.int64)
+        return index, (index + 1) % max(n, 1)
     if spec.type == "erdos_renyi":
         assert spec.mean_degree is not None
         probability = min(spec.mean_degree / max(n - 1, 1), 1.0)
+        if 0 < probability < 1:
+            return _gnp_edges(n, probability, seed)
         graph = nx.fast_gnp_random_graph(n, probability, seed=seed)
     elif spec.type == "watts_strogatz":
         assert spec.neighbours is not None and spec.rewiring is not None
@@ -66,9 +105,43 @@ def generate_graph(
         graph = nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, side))
     else:
         graph = _edge_list(spec, n, base_dir, ids)
-    adjacency = nx.to_numpy_array(graph, nodelist=range(n), dtype=bool)
-    np.fill_diagonal(adjacency, False)
-    return adjacency
+    edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    return edges[:, 0], edges[:, 1]
+
+
+def _gnp_edges(n: int, p: float, seed: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The edges of ``networkx.fast_gnp_random_graph(n, p, seed)`` (0 < p < 1), with numpy.
+
+    networkx draws from ``random.Random(seed)`` and walks the pairs (v, w), w < v, in order,
+    skipping ``int(log(1 - r) / log(1 - p))`` pairs before each edge (Batagelj and Brandes
+    2005). The same Mersenne Twister stream comes from numpy's, set to Python's state; the skips
+    add up to each edge's position in that order, which gives (v, w) in closed form. Where a
+    skip is within rounding of an integer, it is recomputed with ``math.log``, as networkx does.
+    tests/test_batched.py checks the edges against networkx.
+    """
+    state = random.Random(seed).getstate()[1]
+    stream = np.random.RandomState()
+    stream.set_state(("MT19937", np.array(state[:624], dtype=np.uint32), state[624], 0, 0.0))
+    log_q = math.log(1.0 - p)
+    pairs = n * (n - 1) // 2
+    chunk = int(p * pairs * 1.1) + 64
+    position, found = -1, []
+    while position < pairs:
+        r = stream.random_sample(chunk)
+        ratio = np.log(1.0 - r) / log_q
+        skip = np.floor(ratio)
+        for i in np.flatnonzero(np.abs(ratio - np.round(ratio)) < 1e-9 * np.maximum(ratio, 1.0)):
+            skip[i] = int(math.log(1.0 - float(r[i])) / log_q)
+        steps = np.cumsum(1 + skip.astype(np.int64)) + position
+        found.append(steps)
+        position = int(steps[-1])
+        chunk = max(chunk // 5, 64)
+    at = np.concatenate(found)
+    at = at[at < pairs]
+    v = np.floor((1 + np.sqrt(1 + 8 * at.astype(float))) / 2).astype(np.int64)
+    v -= v * (v - 1) // 2 > at  # exact integer correction of the square root's rounding
+    v += (v + 1) * v // 2 <= at
+    return v, at - v * (v - 1) // 2
 
 
 def _edge_list(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import numpy as np
@@ -17,7 +18,7 @@ from treatysim.agents.rules import DecisionInputs, make_rule
 from treatysim.agents.state import StateAgent, ThreatSourceAgent
 from treatysim.model import dynamics
 from treatysim.model.calendar import add_months
-from treatysim.model.events import HANDLERS, EventHandler, Window
+from treatysim.model.draws import draw_replication
 from treatysim.model.pipeline import (
     ANNOUNCED,
     CODE,
@@ -30,7 +31,7 @@ from treatysim.model.pipeline import (
     advance,
     moved,
 )
-from treatysim.model.population import draw_thresholds, generate_graph
+from treatysim.model.population import sparse_graph
 from treatysim.model.world import NetworkViews, World
 
 FloatArray = NDArray[np.float64]
@@ -69,7 +70,8 @@ class TreatyModel(mesa.Model):
 
     Args:
         world: The resolved scenario (see :func:`treatysim.model.world.build_world`).
-        rng: Seed or generator; the only source of randomness in a run.
+        rng: Seed or generator; the only source of randomness in a run. Its numbers are drawn
+            up front, in the layout of :mod:`treatysim.model.draws`.
         timeseries: ``full`` (per state), ``counts`` (states per stage) or ``none``.
     """
 
@@ -84,8 +86,9 @@ class TreatyModel(mesa.Model):
             # Mesa draws once from a Generator but not from a seed; always pass a Generator so
             # that TreatyModel(world, rng=s) is the runner's replication with seed s.
             rng = np.random.default_rng(rng)
-        super().__init__(rng=rng)
+        super().__init__(rng=rng)  # Mesa draws item 0 of the layout
         self.world = world
+        self.draws = draws = draw_replication(world, self.rng)
         self.params = world.scenario.parameters
         self.rule = make_rule(self.params.rule)
         n, k = world.party.shape
@@ -100,54 +103,46 @@ class TreatyModel(mesa.Model):
             (sources.intent * (sources.proximity > 0)).max(axis=0) if sources.ids else np.zeros(n)
         )
 
+        # the scenario's events, compiled once per world into per-step arrays; these rows are
+        # shared by every replication, so read-only
+        self.timeline = timeline = world.timeline
+        self.credibility = timeline.credibility.at(0)
+        self.in_conflict = timeline.in_conflict.at(0)
+        self.conflict_end = timeline.conflict_end.at(0)
+        self.sensitivity = timeline.sensitivity.at(0)
+        self.commitment_shift = timeline.commitment_shift.at(0)
+        self.power = timeline.power.at(0)
+        self.now_months = 0.0
+
         # dynamic state, one row per state
-        self.credibility = np.full(n, self.params.threat.initial_credibility)
-        self.in_conflict = world.in_conflict.copy()
-        self.conflict_end = np.zeros(n, dtype=np.int64)
-        self.sensitivity = world.sensitivity.copy()
-        self.commitment_shift = np.zeros(n)
         self.stage = np.where(world.party, PARTY, NOT_PARTY).astype(np.int64)
         self.effective = np.full((n, k), NEVER, dtype=np.int64)
-        self.threshold_shift = self.rng.normal(0.0, self.params.commitment.threshold_noise, (n, k))
-        self.thresholds = world.fixed_threshold
+        self.threshold_shift = draws.threshold_shift
+        self.thresholds = world.fixed_threshold if draws.thresholds is None else draws.thresholds
         if world.graph_per_replication:
             self.network = NetworkViews.of(self._draw_graph(), world.party)
         else:
             self.network = world.network
-        # source effects still changing, and the settled level of each kind per source
-        self._source_effects: list[tuple[int, str, float, Window]] = []
-        self._settled = {
-            "factor": np.ones(len(sources.ids)),
-            "tied": sources.tied_down_share.astype(float),
-            "boost": np.zeros(len(sources.ids)),
-        }
-        self._campaigns: list[tuple[int, FloatArray, Window]] = []
-        self.now_months = 0.0
-        self._base_power = self._settled_power()
         self._static_commitment = world.commitment + world.stigma[:, None]
-        self.power = self._available_power(0.0, 0.0)
         self._alarm_gain = self.params.threat.alarm_spread * self.exposure
-        self._discounted: tuple[FloatArray, FloatArray] | None = None
         self.threat = dynamics.equilibrium_threat(
-            self._discounted_threat(),
+            timeline.discounted.at(0),
             self.network.neighbour_weights,
             self.params.threat.alarm_spread,
             self.exposure,
         )
         self.peer_share = np.zeros((n, k))
         self.moved = np.zeros((n, k))
-        self.commitment = self._commitment_target(np.zeros((n, k)), 0.0, 0.0)
+        self.commitment = self._commitment_target(0)
 
         # agents are views onto the arrays
         self.states = [StateAgent(self, i) for i in range(n)]
         self.sources = [ThreatSourceAgent(self, s) for s in range(len(sources.ids))]
 
-        # scenario events, on Mesa's event list (handlers kept alive here: weak references)
-        self._handlers: list[EventHandler] = []
-        for event in sorted(world.scenario.events, key=lambda e: e.date):
-            handler = HANDLERS[event.type](self, event)
-            self._handlers.append(handler)
-            self.schedule_event(handler.fire, at=cal.step_of(event.date) - 0.5)
+        # forced stages change this replication's state: they stay events on Mesa's event list,
+        # firing half a step before the step whose period holds their date
+        for step in sorted({forced.step for forced in timeline.forced}):
+            self.schedule_event(self._force_due, at=step - 0.5)
 
         self.records = Records()
         self._mode = timeseries
@@ -158,8 +153,8 @@ class TreatyModel(mesa.Model):
             self.records.stage = np.zeros((steps, n, k), dtype=np.int8)
         elif timeseries == "counts":
             self.records.counts = np.zeros((steps, k, len(STAGES)), dtype=np.int32)
-        if world.population is not None:
-            self._draw_population()
+        if draws.actors is not None:
+            self._start_actors(draws.actors)
         self._record_state(0)
 
     # ----------------------------------------------------------------------------------------
@@ -169,36 +164,43 @@ class TreatyModel(mesa.Model):
         """One calendar period: threat, commitment, decisions, pipeline, records."""
         k = self.steps
         cal = self.world.calendar
-        t0, t1 = float(cal.months[k - 1]), float(cal.months[k])
-        self.now_months = t1
-        self.power = self._available_power(t0, t1)
+        self.now_months = float(cal.months[k])
+        self.read_timeline(k)
         self.perceive_threat(k)
-        self.update_commitment(k, t0, t1)
+        self.update_commitment(k)
         self.decide_and_advance(k)
         self._record_state(k)
         if k >= cal.n_steps:
             self.running = False
 
+    def read_timeline(self, k: int) -> None:
+        """The scenario's events as they stand in step k: power, credibility, conflicts, ..."""
+        timeline = self.timeline
+        self.power = timeline.power.at(k)
+        self.credibility = timeline.credibility.at(k)
+        self.in_conflict = timeline.in_conflict.at(k)
+        self.conflict_end = timeline.conflict_end.at(k)
+        self.sensitivity = timeline.sensitivity.at(k)
+        self.commitment_shift = timeline.commitment_shift.at(k)
+
     def perceive_threat(self, k: int) -> None:
         """Walt's threat, discounted by allies' credibility, spread by alarm, with memory."""
-        target = dynamics.threat_target(
-            self._discounted_threat(),
-            dynamics.neighbour_mean(self.threat, self.network.neighbour_weights),
-            self._alarm_gain,
-        )
-        # noise is relative to the target: a state with nothing to fear has no noise to feel
-        noise = self.rng.standard_normal(self.world.n_states) * target
         smoothing = self.world.smoothing
-        updated = dynamics.ou_update(
-            self.threat, target, smoothing.threat_keep[k - 1], smoothing.threat_spread[k - 1], noise
+        self.threat = dynamics.perceive(
+            self.threat,
+            self.timeline.discounted.at(k),
+            self.network.neighbour_weights,
+            self._alarm_gain,
+            smoothing.threat_keep[k - 1],
+            smoothing.threat_spread[k - 1],
+            None if self.draws.noise is None else self.draws.noise[k - 1],
         )
-        self.threat = np.maximum(updated, 0.0)
 
-    def update_commitment(self, k: int, t0: float, t1: float) -> None:
+    def update_commitment(self, k: int) -> None:
         """Peers' exits erode commitment; stigma and campaigns reinforce it."""
         self.moved = moved(self.stage).astype(float)
         self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
-        target = self._commitment_target(self.peer_share, t0, t1)
+        target = self._commitment_target(k)
         self.commitment = dynamics.relax(
             self.commitment, target, self.world.smoothing.commitment_keep[k - 1]
         )
@@ -208,7 +210,7 @@ class TreatyModel(mesa.Model):
         w = self.world
         hazards = w.hazards
         wants_exit, wants_retract = self.rule.decide(self.decision_inputs())
-        draws = StepDraws.draw(self.rng, self.stage.shape)
+        draws = StepDraws.of(self.draws.uniforms[k - 1])
         now = w.calendar.dates[k]
         transitions = advance(
             self.stage,
@@ -256,132 +258,59 @@ class TreatyModel(mesa.Model):
             margin=self.params.pipeline.retraction_margin,
         )
 
-    def _discounted_threat(self) -> FloatArray:
-        """Source threat discounted by credibility (recomputed only when either changes)."""
-        if self._discounted is None or self._discounted[0] is not self.power:
-            src = self.world.sources
-            source = dynamics.source_threat(self.power, src.offensive, src.proximity, src.intent)
-            discounted = dynamics.discounted_threat(
-                source, self.credibility, self.params.threat.reassurance_weight
-            )
-            self._discounted = (self.power, discounted)
-        return self._discounted[1]
-
-    def set_credibility(self, rows: list[int], credibility: float) -> None:
-        """Change the credibility of allied guarantees for some states (reassurance events)."""
-        self.credibility[rows] = credibility
-        self._discounted = None
-
     def felt_threat(self) -> FloatArray:
         """Perceived threat plus the threat of an armed conflict the state is engaged in."""
         return self.threat + self.params.threat.conflict_threat * self.in_conflict
 
-    def _commitment_target(self, share: FloatArray, t0: float, t1: float) -> FloatArray:
+    def _commitment_target(self, k: int) -> FloatArray:
         p = self.params.commitment
-        target = dynamics.commitment_target(
+        return dynamics.commitment_goal(
             self._static_commitment,
             self.commitment_shift,
-            share,
+            self.peer_share,
+            self.moved,
             p.peer_erosion,
-            # other treaties a state has moved on (none when the scenario has one treaty)
-            self.moved.sum(axis=-1, keepdims=True) - self.moved if self.moved.shape[1] > 1 else 0.0,
             p.spillover,
-        )
-        for treaty, strength, window in self._campaigns:
-            target[:, treaty] += strength * window.mean_level(t0, t1)
-        return target
-
-    def _available_power(self, t0: float, t1: float) -> FloatArray:
-        """Each source's available power, averaged over the step [t0, t1] (months)."""
-        if not self._source_effects:
-            return self._base_power
-        done = [e for e in self._source_effects if e[3].settled(t0)]
-        if done:
-            for s, kind, amount, window in done:
-                if window.duration is None:  # a lasting change: fold it into the settled level
-                    self._settled[kind][s] += amount
-            self._source_effects = [e for e in self._source_effects if not e[3].settled(t0)]
-            self._base_power = self._settled_power()
-        levels = {kind: values.copy() for kind, values in self._settled.items()}
-        for s, kind, amount, window in self._source_effects:
-            levels[kind][s] += amount * window.mean_level(t0, t1)
-        src = self.world.sources
-        return dynamics.available_power(
-            src.capability, levels["factor"], np.clip(levels["tied"], 0.0, 1.0), levels["boost"]
+            self.timeline.campaigns.at(k),
         )
 
-    def _settled_power(self) -> FloatArray:
-        settled = self._settled
-        return dynamics.available_power(
-            self.world.sources.capability,
-            settled["factor"],
-            np.clip(settled["tied"], 0.0, 1.0),
-            settled["boost"],
-        )
-
-    def _draw_graph(self) -> NDArray[np.bool_]:
+    def _draw_graph(self) -> Any:
         """This replication's network (a synthetic graph without a fixed seed)."""
         population = self.world.population
         assert population is not None
-        seed = int(self.rng.integers(0, 2**63 - 1))
-        return generate_graph(
+        seed = self.draws.graph_seed
+        assert seed is not None
+        return sparse_graph(
             population.network, population.size, seed, self.world.base_dir, list(self.world.ids)
         )
 
-    def _draw_population(self) -> None:
-        """Draw this replication's thresholds and initial actors, where the population asks."""
-        population = self.world.population
-        assert population is not None
-        drawn = np.isnan(self.thresholds)
-        if drawn.any():
-            thresholds = self.thresholds.copy()
-            draws = draw_thresholds(population.thresholds, population.size, self.rng)
-            thresholds[drawn] = draws[drawn]
-            self.thresholds = thresholds
-        if population.initial_actors.kind == "random":
-            n_actors = population.initial_actors.count
-            actors = self.rng.choice(population.size, size=n_actors, replace=False)
-            start = self.world.calendar.start
-            for i in sorted(actors.tolist()):
-                for j in range(len(self.world.treaties)):
-                    if self.stage[i, j] == PARTY:
-                        self.stage[i, j] = ANNOUNCED
-                        self._log(0, i, j, ANNOUNCED, start.toordinal())
+    def _start_actors(self, actors: NDArray[np.int64]) -> None:
+        """This replication's initial actors announce at the start, in every treaty they are in."""
+        start = self.world.calendar.start
+        for i in sorted(actors.tolist()):
+            for j in range(len(self.world.treaties)):
+                if self.stage[i, j] == PARTY:
+                    self.stage[i, j] = ANNOUNCED
+                    self._log(0, i, j, ANNOUNCED, start.toordinal())
 
     # ----------------------------------------------------------------------------------------
-    # used by event handlers
-
-    def source_index(self, source: str) -> int:
-        """Position of a threat source."""
-        return self.world.sources.ids.index(source)
-
-    def state_indices(self, names: list[str]) -> list[int]:
-        """Rows of the states named (ISO3 codes or groups) that are in the model."""
-        return self.world.rows(names)
+    # forced stages
 
     def tied_down_share_at(self, s: int, months: float) -> float:
-        """Share of a source's capability tied down elsewhere at a time (months)."""
-        tied = float(self._settled["tied"][s])
-        for src, kind, amount, window in self._source_effects:
-            if src == s and kind == "tied":
-                tied += amount * window.level(months)
-        return min(max(tied, 0.0), 1.0)
+        """Share of a source's capability tied down elsewhere at the end of the step (months)."""
+        k = int(np.searchsorted(self.world.calendar.months, months, side="left"))
+        return float(self.timeline.tied_down.at(min(k, self.world.calendar.n_steps))[s])
 
-    def add_source_effect(self, s: int, kind: str, amount: float, window: Window) -> None:
-        """Add a lasting or temporary change to a source (kind: tied, factor or boost)."""
-        self._source_effects.append((s, kind, amount, window))
-        self._base_power = self._settled_power()
-
-    def add_campaign(self, treaty: int, strength: FloatArray, window: Window) -> None:
-        """Add a norm campaign's commitment boost (per state) for a time window."""
-        self._campaigns.append((treaty, strength, window))
-
-    def set_conflict(self, state: str, engaged: bool, date: dt.date) -> None:
-        """Start or end a state's armed conflict."""
-        i = self.world.index(state)
-        self.in_conflict[i] = engaged
-        if not engaged:
-            self.conflict_end[i] = date.toordinal()
+    def _force_due(self) -> None:
+        """Apply the forced stages of the step about to run (called by Mesa's event list)."""
+        for forced in self.timeline.forced:
+            if forced.step == self.steps + 1:
+                self.force_stage(
+                    self.world.ids[forced.state],
+                    self.world.treaties[forced.treaty],
+                    forced.stage,
+                    forced.date,
+                )
 
     def force_stage(self, state: str, treaty: str, stage: int, date: dt.date) -> None:
         """Put a state into a stage on a date (forced-stage events)."""

@@ -20,6 +20,7 @@ from treatysim.model.population import (
     fixed_thresholds,
     generate_graph,
 )
+from treatysim.model.timeline import Timeline, compile_timeline
 from treatysim.scenario.checks import expand
 from treatysim.scenario.dataset import Dataset, haversine_km, load_observed, scenario_dataset
 
@@ -69,12 +70,18 @@ class NetworkViews:
     adjacency: Any
 
     @classmethod
-    def of(
-        cls, weights: NDArray[np.float64] | NDArray[np.bool_], party: NDArray[np.bool_]
-    ) -> NetworkViews:
-        """Derive the views from raw weights and initial treaty membership."""
+    def of(cls, weights: Any, party: NDArray[np.bool_]) -> NetworkViews:
+        """Derive the views from raw weights and initial treaty membership.
+
+        Args:
+            weights: Shape (n, n): a dense array, or a sparse matrix (a synthetic graph built
+                from its edges), which stays sparse unless it is small or dense.
+            party: Shape (n, k).
+        """
         from treatysim.model.dynamics import as_matrix, row_normalise
 
+        if not isinstance(weights, np.ndarray):
+            return cls._of_sparse(weights, party)
         ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
         per_treaty = [
             as_matrix(row_normalise(ties * party[:, j][None, :])) for j in range(party.shape[1])
@@ -82,6 +89,39 @@ class NetworkViews:
         dense = all(isinstance(m, np.ndarray) for m in per_treaty)
         reference = np.stack(per_treaty) if dense else tuple(per_treaty)
         return cls(as_matrix(row_normalise(ties)), reference, as_matrix((ties > 0).astype(float)))
+
+    @classmethod
+    def _of_sparse(cls, weights: Any, party: NDArray[np.bool_]) -> NetworkViews:
+        """The views of a sparse network: the same numbers as from its dense form."""
+        from scipy import sparse
+
+        from treatysim.model.dynamics import as_matrix
+
+        n = weights.shape[0]
+        ties = sparse.csr_array(weights, dtype=float)
+        ties.eliminate_zeros()
+        ties.sort_indices()
+        if n < 200 or ties.nnz >= 0.1 * n * n:  # as_matrix keeps these dense
+            return cls.of(ties.toarray(), party)
+
+        def normalised(matrix: Any) -> Any:
+            total = np.asarray(matrix.sum(axis=1)).ravel()
+            rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+            out = matrix.copy()
+            out.data = np.divide(
+                out.data, total[rows], out=np.zeros_like(out.data), where=total[rows] > 0
+            )
+            return out
+
+        per_treaty = []
+        for j in range(party.shape[1]):
+            masked = ties.multiply(party[:, j][None, :].astype(float)).tocsr()
+            masked.eliminate_zeros()
+            masked.sort_indices()
+            per_treaty.append(as_matrix(normalised(masked)))
+        adjacency = ties.copy()
+        adjacency.data = (adjacency.data > 0).astype(float)
+        return cls(normalised(ties), tuple(per_treaty), adjacency)
 
 
 @dataclass(frozen=True)
@@ -103,7 +143,7 @@ class StepHazards:
 
 @dataclass(frozen=True)
 class StepSmoothing:
-    """Per-step coefficients of the model's memory (see :func:`treatysim.model.dynamics.ou_coefficients`).
+    """Per-step coefficients of the model's memory (see :func:`.dynamics.ou_coefficients`).
 
     Attributes:
         threat_keep: Shape (steps,): share of the gap to the threat target that survives a step.
@@ -228,6 +268,11 @@ class World:
             self.calendar.step_months, params.commitment.memory_months, 0.0
         )
         return StepSmoothing(keep, spread, commitment_keep)
+
+    @cached_property
+    def timeline(self) -> Timeline:
+        """The scenario's events compiled into per-step arrays (computed once)."""
+        return compile_timeline(self)
 
     def rows(self, names: list[str]) -> list[int]:
         """Rows of the states named (ISO3 codes or groups) that are in the model."""

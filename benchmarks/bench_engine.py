@@ -1,0 +1,92 @@
+"""CPU milliseconds per replication: the Mesa engine against the batched engine.
+
+Usage:
+    python benchmarks/bench_engine.py [--replications 200] [--rounds 3] [--mesa 20]
+
+For each scenario, rounds alternate the two engines (interleaved, so a change in the machine's
+load hits both) and time them with ``time.process_time`` (CPU time of this process), BLAS held
+to one thread. The Mesa engine runs ``--mesa`` replications per round, one ``TreatyModel`` each;
+the batched engine runs ``--replications`` in one call. The figures are the medians over the
+rounds, and the load average is printed before and after: on a shared machine, compare the ratio,
+not the milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from treatysim.model.batched import run_batch
+from treatysim.model.treaty_model import TreatyModel
+from treatysim.model.world import World, build_world
+from treatysim.run.runner import replication_seed
+from treatysim.scenario.load import load_scenario
+
+SCENARIOS = ("ottawa_2025", "ceasefire_2025", "teaching/watts_cascade")
+
+
+def world_of(name: str) -> World:
+    """A bundled scenario's world, with its cached arrays computed."""
+    from importlib.resources import files
+
+    path = files("treatysim.scenarios").joinpath(f"{name}.yaml")
+    loaded = load_scenario(str(path))
+    world = build_world(loaded.model, loaded.base_dir)
+    _ = (world.timeline, world.network, world.hazards, world.smoothing)
+    return world
+
+
+def mesa_ms(world: World, seeds: list[int], timeseries: str) -> float:
+    """CPU ms per replication of the Mesa engine."""
+    start = time.process_time()
+    for seed in seeds:
+        TreatyModel(world, rng=np.random.default_rng(seed), timeseries=timeseries).run_model()
+    return (time.process_time() - start) / len(seeds) * 1e3
+
+
+def batched_ms(world: World, seeds: list[int], timeseries: str) -> float:
+    """CPU ms per replication of the batched engine (one call for every seed)."""
+    start = time.process_time()
+    run_batch(world, seeds, timeseries)
+    return (time.process_time() - start) / len(seeds) * 1e3
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=200)
+    parser.add_argument("--mesa", type=int, default=20, help="Mesa replications per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--timeseries", default="none", choices=("none", "counts", "full"))
+    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
+    args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'scenario':28s} {'mesa ms':>9s} {'batched ms':>11s} {'ratio':>7s}")
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name in args.scenarios:
+            world = world_of(name)
+            seeds = [replication_seed(1, r) for r in range(args.replications)]
+            mesa_seeds = seeds[: args.mesa]
+            mesa_ms(world, mesa_seeds[:1], args.timeseries)  # warm-up
+            batched_ms(world, seeds[:8], args.timeseries)
+            mesa, batched = [], []
+            for _ in range(args.rounds):
+                mesa.append(mesa_ms(world, mesa_seeds, args.timeseries))
+                batched.append(batched_ms(world, seeds, args.timeseries))
+            m, b = statistics.median(mesa), statistics.median(batched)
+            print(f"{name:28s} {m:9.2f} {b:11.3f} {m / b:6.1f}x", flush=True)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"({args.replications} replications per batched call, {args.mesa} Mesa replications "
+        f"per round, {args.rounds} interleaved rounds, timeseries={args.timeseries}, "
+        f"{os.cpu_count()} CPUs)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model.calendar import Calendar
+from treatysim.model.dynamics import as_matrix, hazard, ou_coefficients, row_normalise
 from treatysim.model.population import (
     DETERMINISTIC,
     fixed_thresholds,
@@ -78,8 +79,6 @@ class NetworkViews:
                 from its edges), which stays sparse unless it is small or dense.
             party: Shape (n, k).
         """
-        from treatysim.model.dynamics import as_matrix, row_normalise
-
         if not isinstance(weights, np.ndarray):
             return cls._of_sparse(weights, party)
         ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
@@ -94,8 +93,6 @@ class NetworkViews:
     def _of_sparse(cls, weights: Any, party: NDArray[np.bool_]) -> NetworkViews:
         """The views of a sparse network: the same numbers as from its dense form."""
         from scipy import sparse
-
-        from treatysim.model.dynamics import as_matrix
 
         n = weights.shape[0]
         ties = sparse.csr_array(weights, dtype=float)
@@ -244,8 +241,6 @@ class World:
     @cached_property
     def hazards(self) -> StepHazards:
         """Per-step probabilities of the pipeline's waiting times ending (computed once)."""
-        from treatysim.model.dynamics import hazard
-
         dt_months = self.calendar.step_months[:, None]
         pipeline = self.scenario.parameters.pipeline
         return StepHazards(
@@ -258,8 +253,6 @@ class World:
     @cached_property
     def smoothing(self) -> StepSmoothing:
         """Per-step coefficients of perception and commitment memory (computed once)."""
-        from treatysim.model.dynamics import ou_coefficients
-
         params = self.scenario.parameters
         keep, spread = ou_coefficients(
             self.calendar.step_months, params.threat.memory_months, params.threat.noise

@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     p.add_argument("--retry-failed", action="store_true", help="rerun only the failed runs")
     p.add_argument("--dry-run", action="store_true", help="print the size and estimates only")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mesa", "batched"],
+        default="auto",
+        help="mesa: one replication at a time; batched: a chunk's runs (across points) on one "
+        "array axis; auto: batched (default: %(default)s). The tables are the same.",
+    )
     p.add_argument("--quiet", "-q", action="store_true")
 
     p = sub.add_parser("report", help="rebuild summary and plots from a stored run or sweep")
@@ -259,6 +266,7 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         retry_failed=args.retry_failed,
         quiet=args.quiet,
         command=["treatysim", *argv],
+        engine=args.engine,
     )
     try:
         summary = run_sweep(plan, options)

@@ -1,9 +1,10 @@
 """Failure injection for tests: the model raises for chosen replications.
 
 Production code has no failure hook. A test replaces the model class that
-:func:`treatysim.run.replicate.run_one` builds, so the exception rises inside a real replication
-and goes through the runner's own error handling. The replication is recognised by its seed
-(``numpy.random.default_rng(seed)`` keeps the seed as its entropy).
+:func:`treatysim.run.replicate.run_one` builds (the Mesa engine) and the batch function that
+:func:`treatysim.run.replicate.run_batched` calls (the batched engine), so the exception rises
+inside a real replication and goes through the runner's own error handling. The replication is
+recognised by its seed (``numpy.random.default_rng(seed)`` keeps the seed as its entropy).
 """
 
 from __future__ import annotations
@@ -32,4 +33,13 @@ def fail_runs(monkeypatch: pytest.MonkeyPatch, root: int, keys: Iterable[tuple[i
             raise RuntimeError(f"injected failure (key {key})")
         return real(world, rng=rng, **kwargs)
 
+    real_batch = replicate.run_batch
+
+    def batch(world: Any, batch_seeds: Any, *args: Any, **kwargs: Any) -> Any:
+        failing = [seeds[s] for s in batch_seeds if s in seeds]
+        if failing:
+            raise RuntimeError(f"injected failure (key {failing[0]})")
+        return real_batch(world, batch_seeds, *args, **kwargs)
+
     monkeypatch.setattr(replicate, "TreatyModel", model)
+    monkeypatch.setattr(replicate, "run_batch", batch)

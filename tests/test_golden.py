@@ -20,12 +20,12 @@ SEED = 20250318
 UNSTABLE = ("seconds",)
 
 
-def golden_tables(name: str, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def golden_tables(name: str, out: Path, engine: str = "mesa") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a bundled scenario through the CLI and return its runs and events as text tables."""
     code = main(
         [
             *("run", name, "--replications", "20", "--seed", str(SEED), "--out", str(out)),
-            *("--timeseries", "none", "--quiet", "--no-report"),
+            *("--timeseries", "none", "--quiet", "--no-report", "--engine", engine),
         ]
     )
     assert code == 0
@@ -41,9 +41,10 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return text.map(lambda v: repr(v) if isinstance(v, float) else str(v))
 
 
+@pytest.mark.parametrize("engine", ["mesa", "batched"])
 @pytest.mark.parametrize("name", CASES)
-def test_tables_match_the_golden_files(name: str, tmp_path: Path) -> None:
-    runs, events = golden_tables(name, tmp_path / "run")
+def test_tables_match_the_golden_files(name: str, engine: str, tmp_path: Path) -> None:
+    runs, events = golden_tables(name, tmp_path / "run", engine)
     stem = name.replace("/", "_")
     expected_runs = pd.read_csv(GOLDEN / f"{stem}.runs.csv", dtype=str, keep_default_na=False)
     expected_events = pd.read_csv(GOLDEN / f"{stem}.events.csv", dtype=str, keep_default_na=False)

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 
 import numpy as np
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from treatysim.results.manifest import environment_info, package_versions, sha256_file
 from treatysim.results.shards import (
@@ -81,7 +82,7 @@ from treatysim.run.executors import (
 )
 from treatysim.run.plan import ChunkJob, SweepPlan, chunk_jobs, default_chunk_size, prepare
 from treatysim.run.progress import Progress
-from treatysim.run.replicate import run_chunk
+from treatysim.run.replicate import run_batched, run_chunk
 from treatysim.run.runner import default_folder
 from treatysim.run.seeds import scenario_digest
 from treatysim.scenario.designs import DESIGN_STREAM
@@ -97,8 +98,17 @@ def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
     start = time.perf_counter()
     runs, events, series = [], [], []
     failed = 0
-    for point_job in job.points:
-        outputs = run_chunk(point_job.world, point_job.tasks, job.timeseries)
+    if job.engine == "batched":  # every point of the chunk on one batch axis
+        worlds = [p.world for p in job.points for _ in p.tasks]
+        with threadpool_limits(limits=1, user_api="blas"):
+            flat = run_batched(worlds, [t for p in job.points for t in p.tasks], job.timeseries)
+        per_point, at = [], 0
+        for p in job.points:
+            per_point.append(flat[at : at + len(p.tasks)])
+            at += len(p.tasks)
+    else:
+        per_point = [run_chunk(p.world, p.tasks, job.timeseries) for p in job.points]
+    for point_job, outputs in zip(job.points, per_point, strict=True):
         failed += sum(o.status != "ok" for o in outputs)
         tables = build_tables(point_job.world, outputs, job.timeseries, point=True)
         runs.append(tables.runs)
@@ -188,6 +198,7 @@ class SweepOptions:
             (the first shard is written after about a second; see :class:`ShardWriter`).
         flush_runs: Most runs buffered before a shard is written.
         log: Where notes go (default stderr).
+        engine: ``mesa``, ``batched`` or ``auto`` (batched); the tables are the same.
     """
 
     out: Path | None = None
@@ -200,6 +211,7 @@ class SweepOptions:
     quiet: bool = True
     command: Sequence[str] | None = None
     chunk_size: int | None = None
+    engine: str = "auto"
     flush_seconds: float = 30.0
     flush_runs: int = 5000
     log: TextIO | None = None
@@ -331,12 +343,13 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
                     open_executor(opts.executor_kind, n_workers, opts.scheduler)
                 )
             session["executor"] = handle.description
+            session["engine"] = engine = "batched" if opts.engine == "auto" else opts.engine
             stored.setdefault("sessions", []).append(session)
             write_json(folder / PLAN, stored)
             size = (
                 opts.chunk_size
                 or plan.sweep.chunk_size
-                or default_chunk_size(len(pending), handle.slots)
+                or default_chunk_size(len(pending), handle.slots, engine)
             )
             (folder / SHARDS).mkdir(exist_ok=True)
             writer = ShardWriter(
@@ -346,7 +359,7 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
                 flush_seconds=opts.flush_seconds,
             )
             progress = stack.enter_context(Progress(len(pending), enabled=not opts.quiet))
-            jobs = chunk_jobs(plan, pending, size, plan.sweep.timeseries)
+            jobs = chunk_jobs(plan, pending, size, plan.sweep.timeseries, engine)
             try:
                 executed = _execute(jobs, handle, writer, progress)
             finally:
@@ -460,6 +473,7 @@ def _manifest(
         "failures_listed": min(result.failed, FAILURES_LISTED),
         "workers": workers,
         "executor": session.get("executor"),
+        "engine": session.get("engine"),
         "sessions": sessions,
         "started": stored.get("created"),
         "finished": dt.datetime.now(dt.UTC).isoformat(),

@@ -20,9 +20,10 @@ from collections.abc import Sequence
 
 from treatysim.model.batched.engine import Batch
 from treatysim.model.batched.records import Replication
+from treatysim.model.batched.worlds import shape_key
 from treatysim.model.world import World
 
-__all__ = ["Replication", "run_batch"]
+__all__ = ["Replication", "run_batch", "shape_key"]
 
 #: Replications advanced together at most; a larger call runs in blocks of equal size.
 BLOCK = 512

@@ -98,28 +98,28 @@ def check_shapes(worlds: Sequence[World]) -> None:
         ValueError: They differ in states, treaties, calendar, sources, deposit blocs, decision
             rule or population.
     """
-    w0 = worlds[0]
-
-    def key(w: World) -> tuple[Any, ...]:
-        population = w.population
-        return (
-            w.ids,
-            w.treaties,
-            w.calendar.dates,
-            w.sources.ids,
-            w.bloc.tobytes(),
-            w.scenario.parameters.rule,
-            tuple(w.scenario.treaties[t].armed_conflict_blocks_exit for t in w.treaties),
-            None if population is None else (population.size, w.graph_per_replication),
-        )
-
-    reference = key(w0)
+    reference = shape_key(worlds[0])
     for w in worlds[1:]:
-        if w is not w0 and key(w) != reference:
+        if w is not worlds[0] and shape_key(w) != reference:
             raise ValueError(
                 "the worlds of a batch differ in shape (states, treaties, calendar, sources, "
                 "deposit blocs, armed-conflict clauses, rule or population)"
             )
+
+
+def shape_key(w: World) -> tuple[Any, ...]:
+    """What the worlds of one batch must share (everything else may differ per replication)."""
+    population = w.population
+    return (
+        w.ids,
+        w.treaties,
+        w.calendar.dates,
+        w.sources.ids,
+        w.bloc.tobytes(),
+        w.scenario.parameters.rule,
+        tuple(w.scenario.treaties[t].armed_conflict_blocks_exit for t in w.treaties),
+        None if population is None else (population.size, w.graph_per_replication),
+    )
 
 
 def exposure(world: World) -> FloatArray:

@@ -86,3 +86,17 @@ def test_import_treatysim_does_not_load_the_engine() -> None:
     code = "import sys, treatysim; print('numpy' in sys.modules, 'mesa' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_manifest_and_summary_say_which_engine_ran(tmp_path: Path) -> None:
+    import json
+
+    for engine in ("mesa", "batched"):
+        result = ts.simulate("teaching/baltic_simple", replications=3, seed=2, engine=engine)
+        folder = result.save(tmp_path / engine)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert manifest["engine"] == summary["engine"] == engine
+        assert f"{engine} engine" in (folder / "summary.md").read_text(encoding="utf-8")
+    auto = ts.simulate("teaching/baltic_simple", replications=2, seed=2)
+    assert auto.simulation.engine == "batched"

@@ -23,7 +23,7 @@ from treatysim.scenario.load import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {
     "schema_version", "scenario", "primary_treaty", "calendar", "report_dates", "runs",
-    "confidence", "methods", "treaties", "observed", "threat", "plots", "map",
+    "confidence", "methods", "treaties", "observed", "threat", "plots", "map", "engine",
 }  # fmt: skip
 
 

@@ -80,7 +80,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         "",
         f"{runs['ok']} replication{'' if single else 's'} ok, {runs['failed']} failed; calendar "
         f"{summary['calendar']['start']} to {summary['calendar']['end']} "
-        f"({summary['calendar']['steps']} steps). "
+        f"({summary['calendar']['steps']} steps); {summary.get('engine', 'mesa')} engine. "
         + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
         "",
     ]
@@ -347,6 +347,7 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
     summary = summarize(
         data.runs, data.events, Layout.from_world(world), timeseries=data.timeseries
     )
+    summary["engine"] = data.manifest.get("engine", "mesa")
     files = _plots(summary, data, world, svg)
     summary["plots"] = [str(p.relative_to(folder)) for p in files]
     summary = jsonable(summary)

@@ -51,3 +51,16 @@ def test_readme_quick_start_has_one_command_each() -> None:
         block = readme_block(marker)
         assert block.count("\n") == 0 and block.strip(), marker
     assert "treatysim run scenarios/ottawa_2025.yaml" in readme_block("run")
+
+
+def test_the_odd_calibration_table_matches_a_fresh_run() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "odd_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -2,6 +2,13 @@
 
 Usage:
     python benchmarks/bench_engine.py [--replications 200] [--rounds 3] [--mesa 20]
+    python benchmarks/bench_engine.py --extras     # also: size scaling, sweep CPU, peak memory
+
+``--extras`` adds the other figures of issue 10: the batched engine's CPU per replication at
+1,000 and 10,000 agents (teaching/watts_cascade with ``states.synthetic.size`` set), the bundled
+``sweeps/ceasefire_timing`` sweep's CPU time in-process on each engine, and the peak resident
+memory of ``treatysim run ottawa_2025 --replications 2000 --timeseries full --no-report`` (a
+child process; its ``ru_maxrss``).
 
 For each scenario, rounds alternate the two engines (interleaved, so a change in the machine's
 load hits both) and time them with ``time.process_time`` (CPU time of this process), BLAS held
@@ -15,8 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -24,8 +36,11 @@ from threadpoolctl import threadpool_limits
 from treatysim.model.batched import run_batch
 from treatysim.model.treaty_model import TreatyModel
 from treatysim.model.world import World, build_world
+from treatysim.run.plan import prepare
 from treatysim.run.runner import replication_seed
-from treatysim.scenario.load import load_scenario
+from treatysim.run.sweep import SweepOptions, run_sweep
+from treatysim.scenario.bundled import bundled_or_path
+from treatysim.scenario.load import load_scenario, revalidate
 
 SCENARIOS = ("ottawa_2025", "ceasefire_2025", "teaching/watts_cascade")
 
@@ -56,6 +71,51 @@ def batched_ms(world: World, seeds: list[int], timeseries: str) -> float:
     return (time.process_time() - start) / len(seeds) * 1e3
 
 
+def size_ms(size: int, replications: int) -> float:
+    """Batched CPU ms per replication of watts_cascade with ``size`` agents (own graph per run)."""
+    loaded = load_scenario(str(bundled_or_path("teaching/watts_cascade")))
+    loaded = revalidate(loaded, [("states.synthetic.size", size)])
+    world = build_world(loaded.model, loaded.base_dir)
+    seeds = [replication_seed(2, r) for r in range(replications)]
+    batched_ms(world, seeds[:2], "none")
+    return batched_ms(world, seeds, "none")
+
+
+def sweep_cpu_seconds(engine: str) -> float:
+    """CPU seconds of the bundled ceasefire_timing sweep, in-process, without its report."""
+    plan = prepare(bundled_or_path("sweeps/ceasefire_timing"))
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.process_time()
+        run_sweep(plan, SweepOptions(out=Path(tmp) / "sweep", workers=1, engine=engine))
+        return time.process_time() - start
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory (MiB) of a 2,000-replication founding run with full time series."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "treatysim", "run", "ottawa_2025", "-n", "2000"]
+        command += ["--timeseries", "full", "--no-report", "-q", "--out", f"{tmp}/run"]
+        subprocess.run(command, check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def extras() -> None:
+    """Size scaling, the bundled sweep on both engines, and peak memory."""
+    small, large = size_ms(1_000, 20), size_ms(10_000, 20)
+    print(
+        f"watts_cascade batched, 1,000 agents: {small:.1f} ms; 10,000 agents: {large:.1f} ms; "
+        f"ratio {large / small:.1f} (linear: 10)",
+        flush=True,
+    )
+    mesa, batched = sweep_cpu_seconds("mesa"), sweep_cpu_seconds("batched")
+    print(
+        f"sweeps/ceasefire_timing CPU: mesa {mesa:.1f} s, batched {batched:.1f} s, "
+        f"{mesa / batched:.1f}x less",
+        flush=True,
+    )
+    print(f"treatysim run ottawa_2025 -n 2000 --timeseries full: peak RSS {peak_rss_mib():.0f} MiB")
+
+
 def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -63,6 +123,7 @@ def main() -> None:
     parser.add_argument("--mesa", type=int, default=20, help="Mesa replications per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeseries", default="none", choices=("none", "counts", "full"))
+    parser.add_argument("--extras", action="store_true", help="size, sweep and memory figures")
     parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -80,6 +141,8 @@ def main() -> None:
                 batched.append(batched_ms(world, seeds, args.timeseries))
             m, b = statistics.median(mesa), statistics.median(batched)
             print(f"{name:28s} {m:9.2f} {b:11.3f} {m / b:6.1f}x", flush=True)
+        if args.extras:
+            extras()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"({args.replications} replications per batched call, {args.mesa} Mesa replications "

@@ -154,3 +154,16 @@ def test_no_module_is_over_500_lines(name: str) -> None:
 def test_every_layer_is_a_package_named_in_the_list() -> None:
     layers = {layer_of(name) for name in source_files()}
     assert layers <= set(LAYERS)
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A plain install installs only the packages pyproject.toml lists: every folder is there."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    packages = {name for name, path in source_files().items() if path.name == "__init__.py"}
+    assert packages <= listed, f"missing from pyproject.toml: {sorted(packages - listed)}"

@@ -27,8 +27,8 @@ from treatysim.results.store import (
     RUNS,
     SCENARIO,
     TIMESERIES,
+    claim_folder,
     mark_complete,
-    mark_incomplete,
     write_json,
     write_table,
     write_text,
@@ -282,9 +282,14 @@ def write_run_folder(
 
 
 def _start_folder(folder: Path, resolved: dict[str, Any]) -> None:
-    """Check that the folder is new or empty, mark it incomplete and store the scenario."""
+    """Claim a new or empty folder (exclusively), mark it incomplete and store the scenario."""
     _empty_folder(folder)
-    mark_incomplete(folder, "run in progress or interrupted")
+    try:
+        claim_folder(folder, "run in progress or interrupted")
+    except FileExistsError:
+        raise ValidationError(
+            [Problem(str(folder), 0, 0, "--out", "the output folder is in use by another run")]
+        ) from None
     write_text(folder / SCENARIO, "# The resolved scenario as it ran.\n" + dump_yaml(resolved))
 
 

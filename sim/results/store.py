@@ -92,11 +92,21 @@ def write_parquet(target: Path, frame: pd.DataFrame) -> None:
 
 
 def write_table(target: Path, table: pa.Table) -> None:
-    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows)."""
+    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows).
+
+    Every page carries a CRC, so a damaged byte is found when the file is read with
+    ``page_checksum_verification=True`` (a sweep's resume scan does).
+    """
     import pyarrow.parquet as pq
 
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=ROW_GROUP_ROWS,
+            write_page_checksum=True,
+        )
 
 
 def mark_incomplete(folder: Path, reason: str) -> None:

@@ -38,7 +38,12 @@ from treatysim.run.executors import ExecutorHandle, given_executor, open_executo
 from treatysim.run.progress import Progress
 from treatysim.run.replicate import RunJob, chunked, run_job
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
-from treatysim.scenario.dataset import BUNDLED_DATASETS, BUNDLED_OBSERVED
+from treatysim.scenario.dataset import (
+    BUNDLED_DATASETS,
+    BUNDLED_OBSERVED,
+    file_sha256,
+    input_files,
+)
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.yamlio import dump_yaml
@@ -307,6 +312,10 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "scenario_file": str(sim.loaded.path) if sim.loaded.path else None,
         "scenario_sha256": sha256_file(sim.loaded.path),
         "resolved_scenario_sha256": sim.digest,
+        "inputs": {
+            role: {"path": str(path.resolve()), "sha256": file_sha256(path)}
+            for role, path in input_files(sim.loaded.model, sim.loaded.base_dir).items()
+        },
         "scenario_name": sim.loaded.model.name,
         "root_seed": sim.root,
         "replications": len(sim.tasks),

@@ -20,7 +20,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 #: Most problems printed for one command; the rest are counted in a last line.
-MAX_PROBLEMS = 100
+MAX_PROBLEMS = 200
 #: Bounds of the scenario schema's run.seed and run.replications.
 MAX_SEED = 2**63 - 1
 MAX_REPLICATIONS = 10_000_000

@@ -159,7 +159,7 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "out_is_a_file": lambda t: ["run", str(RIOT), "--out", str(_file(t))],
     "out_dev_null": lambda t: ["run", str(RIOT), "--out", "/dev/null"],
     "out_below_a_file": lambda t: ["run", str(RIOT), "--out", str(_file(t) / "sub" / "dir")],
-    "sweep_out_is_a_file": lambda t: _sweep_on(t, str(RIOT))[:2] + ["--out", str(_file(t))],
+    "sweep_out_is_a_file": lambda t: [*_sweep_on(t, str(RIOT))[:2], "--out", str(_file(t))],
     "compare_out_is_a_file": lambda t: ["compare", str(t), str(t), "--out", str(_file(t))],
     "export_out_is_a_file": lambda t: ["export", str(t), "--out", str(_file(t))],
     # -- files that are not regular -------------------------------------------------------------

@@ -23,7 +23,6 @@ import pytest
 from test_malformed_cli import BALTIC, RIOT, STATES, run_cli
 from test_sweep_resume import SMALL, setup_sweep, tables
 
-from treatysim.demo.server import LocalOnly
 from treatysim.results.shards import SHARDS, ShardWriter
 from treatysim.run.plan import chunk_jobs, prepare
 from treatysim.run.sweep import SweepOptions, _folder_lock, _open_folder, run_sweep, run_sweep_chunk
@@ -174,6 +173,8 @@ def test_item6_report_replaces_planted_symlinks_instead_of_following_them(
 
 def test_item7_foreign_hosts_and_origins_are_refused() -> None:
     """The demo's middleware: 403 for a foreign Host, close 1008 for a foreign Origin."""
+    from treatysim.demo.server import LocalOnly
+
     calls: list[str] = []
 
     async def app(scope: object, receive: object, send: object) -> None:

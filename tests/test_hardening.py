@@ -332,3 +332,30 @@ def test_item13_report_on_a_killed_run_says_incomplete_once(
         reports.append(err)
     assert all("incomplete" in err for err in reports), reports
     assert reports[0].count(str(folder)) == 1, reports[0]
+
+
+# -- issue 13's CLI comforts that overlap these fixes --------------------------------------------
+
+
+def test_set_errors_name_the_set_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", str(RIOT), "--set", "run.seed=1", "--set", "run.seed=-4"]
+    code, _, err = run_cli([*argv, "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.startswith("--set:2:1: run.seed: must be >= 0"), err
+
+
+def test_quiet_prints_nothing_and_every_option_shows_its_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from treatysim.cli import build_parser
+
+    argv = ["run", str(RIOT), "-n", "2", "-q", "--out", str(tmp_path / "o")]
+    assert run_cli(argv, capsys) == (0, "", "")
+    assert run_cli(["validate", "-q", str(RIOT)], capsys) == (0, "", "")
+    parser = build_parser()
+    for sub in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        for action in sub._actions:
+            if action.dest == "help" or not action.option_strings:
+                continue
+            assert action.help and "default" in action.help, (sub.prog, action.dest)

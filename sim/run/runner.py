@@ -59,10 +59,32 @@ DEFAULT_RESULTS = Path("results")
 def apply_overrides(loaded: Loaded[Any], assignments: Sequence[str]) -> Loaded[Any]:
     """Apply ``key.path=value`` overrides to a loaded scenario and validate the result.
 
+    A problem at (or below) an overridden key is reported as ``--set:N:1: key.path: message``
+    (N counting the ``--set`` arguments from 1), since the value came from the command line.
+
     Raises:
         ValidationError: A malformed assignment, or a value the schema or checks reject.
     """
-    return revalidate(loaded, assignments)
+    items = list(assignments)
+    try:
+        return revalidate(loaded, items)
+    except ValidationError as exc:
+        keys = [item.partition("=")[0].strip() for item in items]
+        problems = []
+        for problem in exc.problems:
+            n = next(
+                (
+                    i
+                    for i, key in reversed(list(enumerate(keys, start=1)))
+                    if key
+                    and (problem.path == key or problem.path.startswith((key + ".", key + "[")))
+                ),
+                None,
+            )
+            if n is not None and problem.file != "--set":
+                problem = Problem("--set", n, 1, problem.path, problem.message)
+            problems.append(problem)
+        raise ValidationError(problems) from None
 
 
 def resolved_document(loaded: Loaded[Any], replications: int, seed: int) -> dict[str, Any]:

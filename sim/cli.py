@@ -11,10 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
-
-if TYPE_CHECKING:
-    from treatysim.run.sweep import SweepSummary
+from typing import NoReturn
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -58,6 +55,10 @@ def _add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing but errors (default: off)"
     )
+
+
+def _flag(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(name, action="store_true", help=f"{text} (default: off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="recording mode (default: the scenario's run.timeseries)",
     )
     _add_quiet(p)
-    p.add_argument("--svg", action="store_true", help="also write SVG plots (default: off)")
+    _flag(p, "--svg", "also write SVG plots")
     p.add_argument(
         "--no-report",
         action="store_true",
@@ -169,20 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="sweep folder (default: results/NAME/TIMESTAMP)"
     )
-    p.add_argument(
-        "--resume", action="store_true", help="finish an interrupted sweep in --out (default: off)"
-    )
-    p.add_argument(
-        "--retry-failed", action="store_true", help="rerun only the failed runs (default: off)"
-    )
-    p.add_argument(
-        "--dry-run", action="store_true", help="print the size and estimates only (default: off)"
-    )
+    _flag(p, "--resume", "finish an interrupted sweep in --out")
+    _flag(p, "--retry-failed", "rerun only the failed runs")
+    _flag(p, "--dry-run", "print the size and estimates only")
     _add_quiet(p)
 
     p = sub.add_parser("report", help="rebuild summary and plots from a stored run or sweep")
     p.add_argument("folder", type=Path, metavar="DIR", help="a run or sweep folder")
-    p.add_argument("--svg", action="store_true", help="also write SVG plots (default: off)")
+    _flag(p, "--svg", "also write SVG plots")
     _add_quiet(p)
 
     p = sub.add_parser("compare", help="compare two run folders")
@@ -218,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="scenario to add to the list and open first (default: teaching/baltic_simple)",
     )
-    p.add_argument(
-        "--no-browser", action="store_true", help="do not open a browser window (default: off)"
-    )
+    _flag(p, "--no-browser", "do not open a browser window")
     return parser
 
 
@@ -233,23 +226,9 @@ def _print_problems(problems: Sequence[object], limit: int = MAX_PROBLEMS) -> No
 
 
 def _check_out(out: Path | None, what: str = "--out") -> str | None:
-    """Why an output folder cannot be used, or None: not a folder, below a file, read-only."""
-    if out is None:
-        return None
-    if out.exists() or out.is_symlink():
-        if not out.is_dir():
-            return f"{what} {out}: exists and is not a folder"
-        if not os.access(out, os.W_OK | os.X_OK):
-            return f"{what} {out}: the folder is not writable"
-        return None
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"{what} {out}: {parent} is not a folder"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{what} {out}: cannot create it in {parent} (not writable)"
-    return None
+    from treatysim.results.store import output_problem
+
+    return output_problem(out, what)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -428,7 +407,9 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         except (StoreError, SweepError) as exc:
             print(f"the sweep's tables were written but its report failed: {exc}", file=sys.stderr)
             return EXIT_FAILURE
-    _say(args, _sweep_summary_text(summary))
+    from treatysim.report.sweep_report import sweep_summary_text
+
+    _say(args, sweep_summary_text(summary))
     return EXIT_FAILURE if summary.failed else EXIT_OK
 
 
@@ -454,34 +435,6 @@ def _require_salib(plan_design: str) -> str | None:
 
         return missing_salib(plan_design)
     return None
-
-
-def _sweep_summary_text(summary: SweepSummary, listed: int = 20) -> str:
-    before = summary.runs - summary.executed
-    lines = [
-        f"sweep: {summary.points:,} points × {summary.replications:,} replications = "
-        f"{summary.runs:,} runs ({summary.executed:,} run now"
-        + (f", {before:,} stored before" if before else "")
-        + ")",
-        f"executor: {summary.executor}; {summary.seconds:,.1f} s, "
-        f"{summary.runs_per_second:,.1f} runs/s",
-        f"ok: {summary.ok:,}; failed: {summary.failed:,}",
-    ]
-    for failure in summary.failures[:listed]:
-        lines.append(
-            f"  failed: point {failure['point']}, replication {failure['replication']}: "
-            f"{failure['error']}"
-        )
-    if summary.failed > listed:
-        lines.append(f"  ... and {summary.failed - listed:,} more (runs.parquet, status 'failed')")
-    if summary.failed:
-        lines.append(
-            f"rerun them with: treatysim sweep SWEEP --out {summary.folder} --retry-failed"
-        )
-    lines.append(f"results: {summary.folder}")
-    if (summary.folder / "summary.md").is_file():
-        lines.append(f"report: {summary.folder / 'summary.md'}")
-    return "\n".join(lines)
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:

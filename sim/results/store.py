@@ -260,3 +260,23 @@ def claim_folder(folder: Path, reason: str) -> None:
     fd = os.open(folder / INCOMPLETE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(reason + "\n")
+
+
+def output_problem(out: Path | None, what: str = "--out") -> str | None:
+    """Why an output folder cannot be used, or None: not a folder, below a file, read-only."""
+    if out is None:
+        return None
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            return f"{what} {out}: exists and is not a folder"
+        if not os.access(out, os.W_OK | os.X_OK):
+            return f"{what} {out}: the folder is not writable"
+        return None
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{what} {out}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{what} {out}: cannot create it in {parent} (not writable)"
+    return None

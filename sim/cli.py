@@ -19,8 +19,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 #: Most problems printed for one command; the rest are counted in a last line.
 MAX_PROBLEMS = 200
 #: Bounds of the scenario schema's run.seed and run.replications.
-MAX_SEED = 2**63 - 1
-MAX_REPLICATIONS = 10_000_000
+MAX_SEED, MAX_REPLICATIONS = 2**63 - 1, 10_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -234,7 +233,10 @@ def _check_out(out: Path | None, what: str = "--out") -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (2) or --help (0): returned like the rest
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if args.version:
         from treatysim import __version__
 
@@ -409,7 +411,11 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
             return EXIT_FAILURE
     from treatysim.report.sweep_report import sweep_summary_text
 
-    _say(args, sweep_summary_text(summary))
+    text = sweep_summary_text(summary)
+    if summary.failed and args.quiet:  # failed runs are errors: --quiet still lists them
+        print(text, file=sys.stderr)
+    else:
+        _say(args, text)
     return EXIT_FAILURE if summary.failed else EXIT_OK
 
 

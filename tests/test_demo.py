@@ -11,7 +11,7 @@ import pytest
 
 from treatysim.demo import server as demo
 from treatysim.demo.layout import layout_of
-from treatysim.demo.model import DemoModel, scenario_choices, scenario_defaults
+from treatysim.demo.model import SCENARIO_ENV, DemoModel, scenario_choices, scenario_defaults
 from treatysim.model.world import build_world
 from treatysim.results.tables import Task
 from treatysim.run.replicate import run_one
@@ -210,7 +210,7 @@ def test_choosing_another_scenario_resets_the_controls_to_its_own():
     assert sent[-1]["ceasefire"] == dt.date(2026, 7, 1)
 
 
-def test_a_scenario_file_joins_the_dropdown(tmp_path):
+def test_a_scenario_file_joins_the_dropdown(tmp_path, monkeypatch):
     bundled = bundled_scenarios()[BALTIC]
     # the bundled file itself keeps its bundled key
     assert scenario_key(bundled) == BALTIC
@@ -220,6 +220,7 @@ def test_a_scenario_file_joins_the_dropdown(tmp_path):
     shutil.copyfile(bundled, copy)
     choices = scenario_choices(copy)
     assert choices[str(copy)] == copy
+    monkeypatch.setenv(SCENARIO_ENV, str(copy))  # what `treatysim demo --scenario FILE` sets
     model = DemoModel(scenario_name=str(copy), ceasefire="2025-05-01")
     assert model.has_ceasefire
     assert str(copy) in model.command or "my_case.yaml" in model.command
@@ -227,10 +228,11 @@ def test_a_scenario_file_joins_the_dropdown(tmp_path):
         DemoModel(scenario_name=str(tmp_path / "missing.yaml"))
 
 
-def test_a_bad_override_is_a_validation_error(tmp_path):
+def test_a_bad_override_is_a_validation_error(tmp_path, monkeypatch):
     text = bundled_scenarios()[BALTIC].read_text().replace("calendar: {", "calendar: {", 1)
     path = tmp_path / "case.yaml"
     path.write_text(text)
+    monkeypatch.setenv(SCENARIO_ENV, str(path))
     with pytest.raises(ValidationError):
         DemoModel(scenario_name=str(path), sensitivity=50.0)  # above the schema's maximum
 
@@ -245,10 +247,11 @@ def test_layouts():
     assert len({(x, y) for x, y in zip(watts.x, watts.y, strict=True)}) == 1000
 
 
-def test_small_networks_get_a_spring_layout(tmp_path):
+def test_small_networks_get_a_spring_layout(tmp_path, monkeypatch):
     source = bundled_scenarios()["teaching/watts_cascade"].read_text()
     path = tmp_path / "small.yaml"
     path.write_text(source.replace("size: 1000", "size: 60"))
+    monkeypatch.setenv(SCENARIO_ENV, str(path))
     model = DemoModel(scenario_name=str(path))
     layout = model.layout()
     assert not layout.geographic and not layout.grid and layout.edges
@@ -328,3 +331,16 @@ def test_app_module_path_is_importable_by_name():
 
     assert importlib.util.find_spec(demo.APP_MODULE) is not None
     assert Path(importlib.util.find_spec(demo.APP_MODULE).origin).name == "app.py"
+
+
+def test_the_page_cannot_open_a_file_that_is_not_listed(tmp_path, monkeypatch):
+    """Issue 14 item 7: the dropdown's value is a choice, never a path to open."""
+    monkeypatch.delenv(SCENARIO_ENV, raising=False)
+    copy = tmp_path / "copy.yaml"
+    shutil.copyfile(bundled_scenarios()[BALTIC], copy)  # a valid scenario, but not listed
+    opened: list[str] = []
+    monkeypatch.setattr("treatysim.demo.model.load_scenario", lambda p: opened.append(p))
+    for forged in ("/etc/passwd", str(copy), "../../etc/passwd", str(tmp_path)):
+        with pytest.raises(FileNotFoundError, match="not one of the demo's scenarios"):
+            DemoModel(scenario_name=forged)
+    assert opened == []

@@ -161,7 +161,8 @@ def test_failed_run_is_a_row_and_retry_failed_replaces_it(
         fail_runs(failing, 11, [(1, 2)])
         code = main(["sweep", str(sweep), "--out", str(out), "--workers", "2", "-q"])
     assert code == 1
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err  # with -q, failures go to stderr only
     assert "failed: 1" in printed and "point 1, replication 2" in printed
     runs = pd.read_parquet(out / "runs.parquet")
     failed = runs[runs["status"] == "failed"]
@@ -172,8 +173,8 @@ def test_failed_run_is_a_row_and_retry_failed_replaces_it(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["failed"] == 1 and manifest["failures"][0]["point"] == 1
 
-    assert main(["sweep", str(sweep), "--out", str(out), "--retry-failed", "-q"]) == 0
-    assert "1 run now" in capsys.readouterr().out
+    assert main(["sweep", str(sweep), "--out", str(out), "--retry-failed"]) == 0
+    assert "1 run now" in capsys.readouterr().out  # without -q: --quiet prints only errors
     clean = run_sweep(sweep, SweepOptions(out=tmp_path / "clean", workers=1))
     pd.testing.assert_frame_equal(runs_of(out), runs_of(clean.folder))
     pd.testing.assert_frame_equal(events_of(out), events_of(clean.folder))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,6 @@ from treatysim.scenario.bundled import (
     CEASEFIRE_ID,
     bundled_scenarios,
     ceasefire_date,
-    resolve_scenario,
     scenario_key,
 )
 from treatysim.scenario.load import load_scenario, revalidate
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from treatysim.model.world import World
     from treatysim.scenario.yamlio import Loaded
 
+#: Environment variable that carries ``--scenario`` from the server to the page module.
+SCENARIO_ENV = "TREATYSIM_DEMO_SCENARIO"
 #: Scenario the page opens with when no ``--scenario`` is given.
 DEFAULT_SCENARIO = "teaching/baltic_simple"
 #: Stages the cascade curve counts (a state counts once it has reached the stage or gone past).
@@ -75,9 +77,36 @@ def scenario_choices(extra: Path | str | None = None) -> dict[str, Path]:
     return choices
 
 
+def allowed_choices() -> dict[str, Path]:
+    """The dropdown's entries in this process: bundled, plus the ``--scenario`` file if any."""
+    return scenario_choices(os.environ.get(SCENARIO_ENV) or None)
+
+
+def choice_path(name: str) -> Path:
+    """The file behind a dropdown key; only the listed choices are accepted.
+
+    The page sends the key as a string a client can forge, so a path that is not one of the
+    choices (``/etc/passwd``, any YAML file) is refused, never opened.
+
+    Raises:
+        FileNotFoundError: The name is not one of :func:`allowed_choices`.
+    """
+    choices = allowed_choices()
+    key = name if isinstance(name, str) and name in choices else None
+    if key is None and isinstance(name, str):
+        key = scenario_key(name)  # a listed file named by its path
+    if key not in choices:
+        raise FileNotFoundError(f"{name!r}: not one of the demo's scenarios ({', '.join(choices)})")
+    return choices[key]
+
+
 def load_choice(name: str) -> Loaded[Any]:
-    """The validated scenario behind a dropdown key (as in its file, without overrides)."""
-    return load_file(str(resolve_scenario(name)))
+    """The validated scenario behind a dropdown key (as in its file, without overrides).
+
+    Raises:
+        FileNotFoundError: The name is not one of the listed choices.
+    """
+    return load_file(str(choice_path(name)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,7 +273,7 @@ class DemoModel(TreatyModel):
         peer_weight: float | None = None,
         seed: int | None = None,
     ) -> None:
-        path = resolve_scenario(scenario_name)
+        path = choice_path(scenario_name)
         self.defaults = scenario_defaults(scenario_name)
         self.settings = settings_for(scenario_name, ceasefire, sensitivity, peer_weight, seed)
         self.overrides = self.settings.overrides(self.defaults)

@@ -20,12 +20,12 @@ import time
 import warnings
 import webbrowser
 from pathlib import Path
+from typing import Any
 
-from treatysim.demo.model import load_file
+from treatysim.demo.model import SCENARIO_ENV, load_file
 from treatysim.scenario.errors import ValidationError
 
-#: Environment variable that carries ``--scenario`` from :func:`serve` to the page module.
-SCENARIO_ENV = "TREATYSIM_DEMO_SCENARIO"
+__all__ = ["SCENARIO_ENV", "LocalOnly", "free_port", "missing_assets", "serve"]
 #: The Solara app module (an importable name, so it works from an installed package).
 APP_MODULE = "treatysim.demo.app"
 #: Where Solara would fetch a missing asset from: a closed local port, so it never goes online.
@@ -101,6 +101,48 @@ def _open_when_ready(url: str, port: int, timeout: float = 60.0) -> None:
             time.sleep(0.2)
 
 
+class LocalOnly:
+    """ASGI middleware: refuse requests whose Host, or websockets whose Origin, is not local.
+
+    Solara (1.64) checks neither the Host header nor a websocket's Origin, so a page on any
+    site could drive the demo through the user's browser (cross-site websocket hijacking), and
+    a DNS-rebinding name could reach it. Only ``127.0.0.1:PORT`` and ``localhost:PORT`` pass;
+    a websocket without an Origin header (not a browser) passes its Host check only.
+    """
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.origins = {f"http://{host}" for host in self.hosts}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Pass local requests on; answer others with 403 (HTTP) or close code 1008."""
+        if scope.get("type") in ("http", "websocket"):
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            origin = headers.get("origin")
+            local = headers.get("host") in self.hosts and (
+                origin is None or origin in self.origins or scope["type"] == "http"
+            )
+            if not local:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [(b"content-type", b"text/plain")],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": b"forbidden: not a local request"}
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 def serve(port: int = 8765, scenario: Path | str | None = None, open_browser: bool = True) -> int:
     """Serve the demo page on http://127.0.0.1:PORT until interrupted.
 
@@ -166,7 +208,10 @@ def serve(port: int = 8765, scenario: Path | str | None = None, open_browser: bo
     solara.settings.assets.cdn = OFFLINE_CDN
     server_settings.telemetry.mixpanel_enable = False
     import click
+    import solara.server.starlette as solara_app
     from solara.__main__ import run as solara_run
+
+    solara_app.app.add_middleware(LocalOnly, port=port)
 
     url = f"http://127.0.0.1:{port}"
     print(f"treatysim demo: serving {url} (Ctrl-C to stop)", flush=True)

@@ -8,7 +8,6 @@ from the replication's own generator (itself recorded in the manifest).
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from pathlib import Path
@@ -18,6 +17,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from treatysim.scenario.dataset import read_edge_list
 from treatysim.scenario.schema import SyntheticNetwork, Thresholds
 
 #: Graph families with no randomness: generated once, whatever the seed.
@@ -151,22 +151,8 @@ def _edge_list(
     path = Path(spec.file)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    index = {agent: i for i, agent in enumerate(ids or [])}
     graph = nx.empty_graph(n)
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row_number, row in enumerate(csv.DictReader(handle), start=2):
-            ends = []
-            for column in ("source", "target"):
-                value = (row.get(column) or "").strip()
-                if value in index:
-                    ends.append(index[value])
-                elif value.isdigit() and int(value) < n:
-                    ends.append(int(value))
-                else:
-                    raise ValueError(
-                        f"{path.name}:{row_number}: unknown agent '{value}' in {column}"
-                    )
-            graph.add_edge(*ends)
+    graph.add_edges_from(read_edge_list(path, ids or [str(i) for i in range(n)]))
     return graph
 
 

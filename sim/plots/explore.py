@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from treatysim.plots import style
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -33,12 +35,8 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _save(fig: Figure, base: Path, svg: bool) -> list[Path]:
-    """Write ``base.png`` (and ``base.svg``); return the paths."""
-    base.parent.mkdir(parents=True, exist_ok=True)
-    paths = [base.with_suffix(".png")] + ([base.with_suffix(".svg")] if svg else [])
-    for path in paths:
-        fig.savefig(path, dpi=DPI)
-    return paths
+    """Write ``base.png`` (and ``base.svg``) atomically; return the paths."""
+    return style.save(fig, base, svg=svg)
 
 
 def prim_tradeoff_plot(result: Mapping[str, Any], base: Path, *, svg: bool = False) -> list[Path]:

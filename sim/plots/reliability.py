@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from treatysim.plots import style
+
 DPI = 150
 #: Okabe & Ito (2008), in the order forecasts are drawn (the model first).
 COLOURS = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
@@ -67,8 +69,4 @@ def reliability_plot(
     bottom.set_xlabel("predicted probability")
     bottom.set_ylabel("states")
     bottom.grid(axis="y", alpha=0.3)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    paths = [base.with_suffix(".png")] + ([base.with_suffix(".svg")] if svg else [])
-    for path in paths:
-        fig.savefig(path, dpi=DPI)
-    return paths
+    return style.save(fig, base, svg=svg)

@@ -24,13 +24,14 @@ from treatysim.report import markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import (
-    MANIFEST,
     PLOTS,
     SUMMARY_JSON,
     SUMMARY_MD,
     RunData,
     StoreError,
+    check_complete,
     load_run,
+    read_manifest,
     write_json,
     write_text,
 )
@@ -235,13 +236,12 @@ def read_run(folder: Path, allow_incomplete: bool = False) -> RunData:
         raise StoreError(f"{folder}: unreadable run folder ({exc})") from exc
 
 
-def _kind(folder: Path) -> str:
-    try:
-        return str(json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("kind", "run"))
-    except FileNotFoundError as exc:
-        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})") from exc
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{folder}: unreadable {MANIFEST} ({exc})") from exc
+def _kind(folder: Path, require_complete: bool = True) -> str:
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: no such folder")
+    if require_complete:
+        check_complete(folder)
+    return str(read_manifest(folder).get("kind", "run"))
 
 
 def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> list[Path]:
@@ -339,7 +339,7 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
         StoreError: The folder is not a readable run folder.
     """
     folder = Path(folder)
-    if _kind(folder) == "sweep":
+    if _kind(folder, require_complete) == "sweep":
         build_sweep_report(folder, svg=svg, require_complete=require_complete)
         return folder / SUMMARY_MD
     data = read_run(folder, allow_incomplete=not require_complete)

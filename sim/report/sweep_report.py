@@ -45,6 +45,7 @@ from treatysim.results.store import (
     write_parquet,
     write_text,
 )
+from treatysim.run.sweep import SweepSummary
 from treatysim.scenario.designs import missing_salib
 
 if TYPE_CHECKING:
@@ -250,3 +251,32 @@ def _markdown(
 
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def sweep_summary_text(summary: SweepSummary, listed: int = 20) -> str:
+    """The lines ``treatysim sweep`` prints at the end: size, speed, failures, folders."""
+    before = summary.runs - summary.executed
+    lines = [
+        f"sweep: {summary.points:,} points × {summary.replications:,} replications = "
+        f"{summary.runs:,} runs ({summary.executed:,} run now"
+        + (f", {before:,} stored before" if before else "")
+        + ")",
+        f"executor: {summary.executor}; {summary.seconds:,.1f} s, "
+        f"{summary.runs_per_second:,.1f} runs/s",
+        f"ok: {summary.ok:,}; failed: {summary.failed:,}",
+    ]
+    for failure in summary.failures[:listed]:
+        lines.append(
+            f"  failed: point {failure['point']}, replication {failure['replication']}: "
+            f"{failure['error']}"
+        )
+    if summary.failed > listed:
+        lines.append(f"  ... and {summary.failed - listed:,} more (runs.parquet, status 'failed')")
+    if summary.failed:
+        lines.append(
+            f"rerun them with: treatysim sweep SWEEP --out {summary.folder} --retry-failed"
+        )
+    lines.append(f"results: {summary.folder}")
+    if (summary.folder / "summary.md").is_file():
+        lines.append(f"report: {summary.folder / 'summary.md'}")
+    return "\n".join(lines)

@@ -22,7 +22,6 @@ from treatysim.scenario.sweep import DATE_OUTCOMES, OUTCOMES
 __all__ = ["DATE_OUTCOMES", "OUTCOMES", "first_reach", "outcome_columns"]
 
 
-
 def first_reach(
     run: NDArray[np.integer],
     state: NDArray[np.integer],

@@ -224,12 +224,11 @@ def scan_folder(
         first, last = n_points, -1
         updates: list[tuple[np.ndarray, np.ndarray]] = []
         try:
-            handle = pq.ParquetFile(group["runs"])
-            columns = ["point", "replication", "status"]
-            for batch in handle.iter_batches(columns=columns, use_threads=False):
-                points = batch.column(0).to_numpy().astype(np.int64)
-                reps = batch.column(1).to_numpy().astype(np.int64)
-                ok = np.asarray(batch.column(2).to_pylist(), dtype=object) == "ok"
+            handle = pq.ParquetFile(group["runs"], page_checksum_verification=True)
+            for batch in handle.iter_batches(use_threads=False):  # every column: a full check
+                points = batch.column("point").to_numpy().astype(np.int64)
+                reps = batch.column("replication").to_numpy().astype(np.int64)
+                ok = np.asarray(batch.column("status").to_pylist(), dtype=object) == "ok"
                 if len(points) and (
                     points.min() < 0
                     or points.max() >= n_points
@@ -242,15 +241,20 @@ def scan_folder(
                 updates.append(
                     (points * replications + reps, np.where(ok, STATUS_OK, STATUS_FAILED))
                 )
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            for kind in ("events", "timeseries"):
+                if kind in group:
+                    _check_readable(group[kind])
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             if isinstance(exc, SweepError):
                 raise
+            damaged = next((p.name for p in group.values() if not _readable(p)), None)
+            detail = f"{damaged or group['runs'].name}: {exc}".splitlines()[0]
             if number < 0 or not clean:
-                notes.append(f"ignored the unreadable {group['runs'].name}: {exc}")
+                notes.append(f"ignored the unreadable {detail}")
                 continue
             for path in group.values():
                 path.rename(path.with_name(path.name + ".corrupt"))
-            notes.append(f"set aside the unreadable shard {group['runs'].name}: {exc}")
+            notes.append(f"set aside the unreadable shard group {number:06d} ({detail})")
             continue
         for keys, values in updates:
             status[keys] = values
@@ -259,6 +263,25 @@ def scan_folder(
         )
     _release_memory()
     return StoredState(layers, status, next_number, notes)
+
+
+def _check_readable(path: Path) -> None:
+    """Read every page of a Parquet file, verifying page checksums where it has them.
+
+    Raises:
+        OSError, ValueError, pyarrow.ArrowException: The file is damaged.
+    """
+    handle = pq.ParquetFile(path, page_checksum_verification=True)
+    for _ in handle.iter_batches(use_threads=False):
+        pass
+
+
+def _readable(path: Path) -> bool:
+    try:
+        _check_readable(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +303,7 @@ def _read_layer(path: Path, first: int, stop: int, number: int) -> pa.Table:
     Only row groups whose statistics overlap the range are read, on the calling thread: the
     dataset API's thread pools keep far more memory than the rows need.
     """
-    handle = pq.ParquetFile(path)
+    handle = pq.ParquetFile(path, page_checksum_verification=True)
     column = handle.schema_arrow.get_field_index("point")
     groups = []
     for i in range(handle.metadata.num_row_groups):
@@ -314,8 +337,32 @@ def consolidate(
     ``(point, replication)`` (events keep their order within a run).
 
     Raises:
-        SweepError: A run has no row in any layer.
+        SweepError: A run has no row in any layer, or a stored file cannot be read (the
+            folder keeps its shards and can be resumed).
     """
+    try:
+        return _consolidate(
+            folder, layers, n_points, replications, timeseries=timeseries, batch_runs=batch_runs
+        )
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        if isinstance(exc, SweepError):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SweepError(
+            f"consolidation failed ({first}); resume with --resume to redo damaged shards"
+        ) from exc
+
+
+def _consolidate(
+    folder: Path,
+    layers: Sequence[Layer],
+    n_points: int,
+    replications: int,
+    *,
+    timeseries: bool,
+    batch_runs: int,
+) -> Consolidated:
+    """:func:`consolidate` without the error translation."""
     runs_layers = list(layers)
     if not runs_layers:
         raise SweepError("no stored runs to consolidate")

@@ -92,11 +92,21 @@ def write_parquet(target: Path, frame: pd.DataFrame) -> None:
 
 
 def write_table(target: Path, table: pa.Table) -> None:
-    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows)."""
+    """Write an Arrow table as Parquet atomically (zstd, row groups of ROW_GROUP_ROWS rows).
+
+    Every page carries a CRC, so a damaged byte is found when the file is read with
+    ``page_checksum_verification=True`` (a sweep's resume scan does).
+    """
     import pyarrow.parquet as pq
 
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=ROW_GROUP_ROWS,
+            write_page_checksum=True,
+        )
 
 
 def mark_incomplete(folder: Path, reason: str) -> None:
@@ -154,22 +164,119 @@ def load_run(
         StoreError: The folder is missing, incomplete or lacks a table.
     """
     folder = Path(folder)
-    if not allow_incomplete and (folder / INCOMPLETE).exists():
-        reason = (folder / INCOMPLETE).read_text(encoding="utf-8").strip()
-        raise StoreError(f"{folder}: the run is incomplete ({reason})")
-    if not (folder / MANIFEST).is_file():
-        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: no such folder")
+    if not allow_incomplete:
+        check_complete(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind", "run") != "run":
+        raise StoreError(f"{folder}: a {manifest.get('kind')} folder, not a run folder")
     for name in (RUNS, EVENTS, SCENARIO):
         if not (folder / name).is_file():
             raise StoreError(f"{folder}: missing {name}")
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     scenario = load_scenario(folder / SCENARIO).model
     ts_path = folder / TIMESERIES
+    runs = pd.read_parquet(folder / RUNS)
+    check_belongs(folder, manifest, runs)
     return RunData(
         folder=folder,
         manifest=manifest,
         scenario=scenario,
-        runs=pd.read_parquet(folder / RUNS),
+        runs=runs,
         events=pd.read_parquet(folder / EVENTS),
         timeseries=pd.read_parquet(ts_path) if timeseries and ts_path.is_file() else None,
     )
+
+
+def check_complete(folder: Path) -> None:
+    """Refuse a folder with an INCOMPLETE marker, saying why it is incomplete.
+
+    Raises:
+        StoreError: The folder is incomplete (killed, or still being written).
+    """
+    marker = folder / INCOMPLETE
+    if marker.exists():
+        try:
+            reason = marker.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            reason = "unreadable marker"
+        raise StoreError(f"{folder}: the run is incomplete ({reason})")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A folder's manifest.json, which must be a JSON object.
+
+    Raises:
+        StoreError: No manifest, or one that is unreadable or not an object.
+    """
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise StoreError(f"{folder}: not a run folder (no {MANIFEST})")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder}: unreadable {MANIFEST} ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise StoreError(f"{folder}: {MANIFEST} is not a JSON object")
+    return manifest
+
+
+def check_belongs(folder: Path, manifest: dict[str, Any], runs: pd.DataFrame) -> None:
+    """Check that a runs table is the one its manifest describes (run ids and seeds).
+
+    A run manifest lists every run id and seed; a sweep manifest gives the number of runs.
+
+    Raises:
+        StoreError: The table and the manifest come from different runs.
+    """
+    ids = manifest.get("run_ids")
+    if isinstance(ids, list) and "run_id" in runs.columns:
+        if sorted(map(str, runs["run_id"])) != sorted(map(str, ids)):
+            raise StoreError(
+                f"{folder}: {RUNS} does not belong to this {MANIFEST} (other run ids); "
+                "the folder mixes two runs"
+            )
+        seeds = manifest.get("seeds")
+        if (
+            isinstance(seeds, list)
+            and "seed" in runs.columns
+            and sorted(int(x) for x in runs["seed"]) != sorted(int(x) for x in seeds)
+        ):
+            raise StoreError(f"{folder}: {RUNS} does not belong to this {MANIFEST} (seeds)")
+
+
+def claim_folder(folder: Path, reason: str) -> None:
+    """Create a new or empty output folder and its INCOMPLETE marker, exclusively.
+
+    Two processes given the same folder cannot both claim it: the marker is created with
+    ``O_EXCL``, so the second one fails even if both saw an empty folder.
+
+    Raises:
+        FileExistsError: The folder is not empty, or another process claimed it first.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if any(p.name != LOCK for p in folder.iterdir()):
+        raise FileExistsError(str(folder))
+    fd = os.open(folder / INCOMPLETE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(reason + "\n")
+
+
+def output_problem(out: Path | None, what: str = "--out") -> str | None:
+    """Why an output folder cannot be used, or None: not a folder, below a file, read-only."""
+    if out is None:
+        return None
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            return f"{what} {out}: exists and is not a folder"
+        if not os.access(out, os.W_OK | os.X_OK):
+            return f"{what} {out}: the folder is not writable"
+        return None
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{what} {out}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{what} {out}: cannot create it in {parent} (not writable)"
+    return None

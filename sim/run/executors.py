@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -63,12 +65,28 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     """Start a pool worker before the first job arrives.
 
     Unpickling this function imports this module, and with it Mesa and the model (imported at
-    the top for that reason), so the first job does not pay for the imports.
+    the top for that reason), so the first job does not pay for the imports. With ``parent``
+    (the pid of the process that owns the pool) the worker exits when that process dies,
+    even by SIGKILL: a watchdog thread polls it (the worker's own parent is the forkserver).
     """
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this process as soon as ``parent`` is gone."""
+    while True:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid was reused by another user's process
+            os._exit(1)
+        time.sleep(interval)
 
 
 def _prepare_dask_worker() -> None:
@@ -87,7 +105,12 @@ def _prepare_dask_worker() -> None:
 def local_pool(workers: int) -> Executor:
     """A process pool of ``workers`` long-lived processes (forkserver start method)."""
     context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
+    )
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from treatysim.results.tables import Task
 from treatysim.run.runner import resolved_document
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
 from treatysim.scenario.checks import check_scenario
+from treatysim.scenario.dataset import file_sha256, input_files
 from treatysim.scenario.designs import DesignError, Points, generate
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.keypath import set_path
@@ -118,8 +119,35 @@ class SweepPlan:
         resolved["run"]["timeseries"] = self.sweep.timeseries
         return loaded, scenario_digest(resolved)
 
+    def input_files(self) -> dict[str, Path]:
+        """Every file the sweep reads besides the sweep and base files, by role.
+
+        The base scenario's dataset, observed dataset and edge list, and the design table.
+        """
+        files = {
+            f"base.{role}": path
+            for role, path in input_files(self.base.model, self.base.base_dir).items()
+        }
+        design = self.sweep.design
+        if design.type == "table" and design.file:
+            path = (self.loaded.base_dir or Path.cwd()) / design.file
+            if path.is_file():
+                files["design.file"] = path
+        return files
+
+    def inputs(self) -> dict[str, dict[str, str]]:
+        """The sha256 and path of every file in :meth:`input_files`."""
+        return {
+            role: {"path": str(path.resolve()), "sha256": file_sha256(path)}
+            for role, path in self.input_files().items()
+        }
+
     def fingerprint(self) -> dict[str, Any]:
-        """Everything a run's result depends on; a folder is resumed only if this matches."""
+        """Everything a run's result depends on; a folder is resumed only if this matches.
+
+        Besides the plan itself, it holds the sha256 of every file the sweep reads
+        (:meth:`inputs`), so a dataset edited between a crash and ``--resume`` is noticed.
+        """
         design = hashlib.sha256()
         for column in self.points.columns:
             design.update(str(column.dtype).encode())
@@ -137,7 +165,19 @@ class SweepPlan:
             "replications": self.replications,
             "root_seed": self.root,
             "timeseries": self.sweep.timeseries,
+            "inputs": self.inputs(),
         }
+
+
+def changed_inputs(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The input files whose content (or presence) differs, named, or an empty string."""
+    names = []
+    for role in sorted(set(old) | set(new)):
+        before, after = old.get(role) or {}, new.get(role) or {}
+        if before.get("sha256") != after.get("sha256"):
+            path = after.get("path") or before.get("path")
+            names.append(f"{path} ({role})")
+    return ", ".join(names)
 
 
 def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> SweepPlan:

@@ -27,8 +27,8 @@ from treatysim.results.store import (
     RUNS,
     SCENARIO,
     TIMESERIES,
+    claim_folder,
     mark_complete,
-    mark_incomplete,
     write_json,
     write_table,
     write_text,
@@ -38,7 +38,12 @@ from treatysim.run.executors import ExecutorHandle, given_executor, open_executo
 from treatysim.run.progress import Progress
 from treatysim.run.replicate import RunJob, chunked, run_job
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
-from treatysim.scenario.dataset import BUNDLED_DATASETS, BUNDLED_OBSERVED
+from treatysim.scenario.dataset import (
+    BUNDLED_DATASETS,
+    BUNDLED_OBSERVED,
+    file_sha256,
+    input_files,
+)
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.yamlio import dump_yaml
@@ -54,10 +59,32 @@ DEFAULT_RESULTS = Path("results")
 def apply_overrides(loaded: Loaded[Any], assignments: Sequence[str]) -> Loaded[Any]:
     """Apply ``key.path=value`` overrides to a loaded scenario and validate the result.
 
+    A problem at (or below) an overridden key is reported as ``--set:N:1: key.path: message``
+    (N counting the ``--set`` arguments from 1), since the value came from the command line.
+
     Raises:
         ValidationError: A malformed assignment, or a value the schema or checks reject.
     """
-    return revalidate(loaded, assignments)
+    items = list(assignments)
+    try:
+        return revalidate(loaded, items)
+    except ValidationError as exc:
+        keys = [item.partition("=")[0].strip() for item in items]
+        problems = []
+        for problem in exc.problems:
+            n = next(
+                (
+                    i
+                    for i, key in reversed(list(enumerate(keys, start=1)))
+                    if key
+                    and (problem.path == key or problem.path.startswith((key + ".", key + "[")))
+                ),
+                None,
+            )
+            if n is not None and problem.file != "--set":
+                problem = Problem("--set", n, 1, problem.path, problem.message)
+            problems.append(problem)
+        raise ValidationError(problems) from None
 
 
 def resolved_document(loaded: Loaded[Any], replications: int, seed: int) -> dict[str, Any]:
@@ -293,9 +320,14 @@ def write_run_folder(
 
 
 def _start_folder(folder: Path, resolved: dict[str, Any]) -> None:
-    """Check that the folder is new or empty, mark it incomplete and store the scenario."""
+    """Claim a new or empty folder (exclusively), mark it incomplete and store the scenario."""
     _empty_folder(folder)
-    mark_incomplete(folder, "run in progress or interrupted")
+    try:
+        claim_folder(folder, "run in progress or interrupted")
+    except FileExistsError:
+        raise ValidationError(
+            [Problem(str(folder), 0, 0, "--out", "the output folder is in use by another run")]
+        ) from None
     write_text(folder / SCENARIO, "# The resolved scenario as it ran.\n" + dump_yaml(resolved))
 
 
@@ -313,6 +345,10 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "scenario_file": str(sim.loaded.path) if sim.loaded.path else None,
         "scenario_sha256": sha256_file(sim.loaded.path),
         "resolved_scenario_sha256": sim.digest,
+        "inputs": {
+            role: {"path": str(path.resolve()), "sha256": file_sha256(path)}
+            for role, path in input_files(sim.loaded.model, sim.loaded.base_dir).items()
+        },
         "scenario_name": sim.loaded.model.name,
         "root_seed": sim.root,
         "replications": len(sim.tasks),

@@ -61,6 +61,7 @@ from treatysim.results.store import (
     PLAN,
     SCENARIO,
     SWEEP_COPY,
+    atomic_path,
     mark_incomplete,
     write_json,
     write_table,
@@ -80,7 +81,14 @@ from treatysim.run.executors import (
     open_executor,
     run_jobs,
 )
-from treatysim.run.plan import ChunkJob, SweepPlan, chunk_jobs, default_chunk_size, prepare
+from treatysim.run.plan import (
+    ChunkJob,
+    SweepPlan,
+    changed_inputs,
+    chunk_jobs,
+    default_chunk_size,
+    prepare,
+)
 from treatysim.run.progress import Progress
 from treatysim.run.replicate import run_batched, run_chunk
 from treatysim.run.runner import default_folder
@@ -255,6 +263,11 @@ def _open_folder(plan: SweepPlan, folder: Path, *, resume: bool) -> dict[str, An
             )
         stored = json.loads(stored_path.read_text(encoding="utf-8"))
         old = stored.get("fingerprint", {})
+        if "inputs" not in old:  # written before input files were fingerprinted
+            fingerprint.pop("inputs")
+        if inputs := changed_inputs(old.get("inputs", {}), fingerprint.get("inputs", {})):
+            message = f"{inputs} changed since the sweep started; restore it or use a new --out"
+            raise _bad_input("--resume", message, str(folder))
         changed = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
         if changed:
             raise _bad_input(
@@ -270,7 +283,8 @@ def _open_folder(plan: SweepPlan, folder: Path, *, resume: bool) -> dict[str, An
         raise _bad_input("--out", "the output folder exists and is not empty", str(folder))
     mark_incomplete(folder, "sweep in progress or interrupted; finish it with --resume")
     assert plan.loaded.path is not None
-    shutil.copyfile(plan.loaded.path, folder / SWEEP_COPY)
+    with atomic_path(folder / SWEEP_COPY) as tmp:
+        shutil.copyfile(plan.loaded.path, tmp)
     write_text(
         folder / SCENARIO,
         "# The sweep's base scenario as it runs; each point sets the factors in design.parquet.\n"
@@ -443,6 +457,7 @@ def _manifest(
         "base_scenario_file": str(plan.base.path) if plan.base.path else None,
         "base_scenario_sha256": sha256_file(plan.base.path),
         "resolved_base_sha256": scenario_digest(plan.base_resolved),
+        "inputs": plan.inputs(),
         "scenario_name": plan.base.model.name,
         "root_seed": sweep.seed,
         "design": design,

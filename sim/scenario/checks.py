@@ -8,11 +8,18 @@ dates outside the calendar, duplicate states and unknown decision rules.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from treatysim.scenario.dataset import Dataset, DatasetError, load_observed, scenario_dataset
+from treatysim.scenario.dataset import (
+    Dataset,
+    DatasetError,
+    load_observed,
+    read_edge_list,
+    scenario_dataset,
+)
 from treatysim.scenario.errors import Problem, ValidationError, format_path
 from treatysim.scenario.explain import did_you_mean, validate_document
 from treatysim.scenario.parameters import RULE_NAMES
@@ -20,6 +27,7 @@ from treatysim.scenario.schema import Scenario
 from treatysim.scenario.yamlio import Document, Loaded
 
 if TYPE_CHECKING:
+    from treatysim.scenario.population import SyntheticPopulation
     from treatysim.scenario.yamlio import Location
 
 #: Groups every scenario has; they come from the dataset's columns.
@@ -242,15 +250,37 @@ class _Checker:
                 f"thresholds counted in {counted_in} need parameters.rule: {wanted[counted_in]} "
                 f"(the scenario uses {rule})",
             )
-        network = population.network
-        if network.file is not None:
-            base = self.loaded.base_dir or Path.cwd()
-            if not (base / network.file).is_file():
-                self.add((*loc, "network", "file"), f"no such file: {network.file}")
+        self.synthetic_network(population)
         if "dataset" in (self.doc.data.get("states") or {}):
             self.add(
                 ("states", "dataset"), "give either a dataset or a synthetic population, not both"
             )
+
+    def synthetic_network(self, population: SyntheticPopulation) -> None:
+        """Refuse networks that cannot be built: run would fail where validate said ok."""
+        network = population.network
+        loc: Location = ("states", "synthetic", "network")
+        n = population.size
+        if network.type == "lattice" and math.isqrt(n) ** 2 != n:
+            self.add(
+                ("states", "synthetic", "size"),
+                f"a lattice needs a square number of agents (got {n})",
+            )
+        for kind, name in (("watts_strogatz", "neighbours"), ("barabasi_albert", "attachments")):
+            value = getattr(network, name)
+            if network.type == kind and value is not None and value >= n:
+                self.add((*loc, name), f"must be below the population size {n} (got {value})")
+        if network.file is not None:
+            base = self.loaded.base_dir or Path.cwd()
+            path = Path(network.file)
+            path = path if path.is_absolute() else base / path
+            if not path.is_file():
+                self.add((*loc, "file"), f"no such file: {network.file}")
+                return
+            try:
+                read_edge_list(path, population.ids())
+            except DatasetError as exc:
+                self.add((*loc, "file"), str(exc))
 
     def events(self) -> None:
         sc = self.scenario
@@ -283,7 +313,7 @@ class _Checker:
         if obs.dataset is not None:
             try:
                 load_observed(obs.dataset, self.loaded.base_dir)
-            except (DatasetError, KeyError, ValueError) as exc:
+            except DatasetError as exc:
                 self.add(("observed", "dataset"), f"cannot read observed stages: {exc}")
         for i, record in enumerate(obs.records):
             self.name_ok(record.iso3, ("observed", "records", i, "iso3"), groups=False)

@@ -6,14 +6,19 @@ scenario names a bundled dataset (``europe_2025``) or gives a CSV path relative 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import hashlib
+import io
 import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from treatysim.scenario.yamlio import read_limited
 
 if TYPE_CHECKING:
     from treatysim.scenario.population import SyntheticPopulation
@@ -93,50 +98,199 @@ def dataset_path(name: str, base_dir: Path | None = None) -> Path:
     return path
 
 
-@cache
-def _load_dataset_cached(path: Path) -> Dataset:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = tuple(reader.fieldnames or ())
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise DatasetError(f"{path.name}: missing columns {', '.join(missing)}")
-        states: dict[str, StateRecord] = {}
-        for row in reader:
-            iso3 = row["iso3"].strip()
-            try:
-                lat, lon = float(row["capital_lat"]), float(row["capital_lon"])
-            except ValueError:
+#: Largest CSV file (state table, observed stages, edge list) read.
+MAX_CSV_BYTES = 50_000_000
+
+
+def read_csv_file(path: Path, *, max_bytes: int = MAX_CSV_BYTES) -> tuple[list[str], list[Row]]:
+    """The header and rows of a UTF-8 CSV file, each row with its line number.
+
+    Only a regular file is read, at most ``max_bytes + 1`` bytes of it. Blank lines are
+    skipped; a row with fewer or more fields than the header is an error.
+
+    Raises:
+        DatasetError: Unreadable, not UTF-8, not CSV, empty, or a row of the wrong length.
+    """
+    try:
+        raw = read_limited(path, max_bytes=max_bytes)
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror}" if exc.errno else exc.strerror
+        raise DatasetError(f"{path.name}: {reason}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DatasetError(
+            f"{path.name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+        ) from None
+    if "\x00" in text:
+        raise DatasetError(f"{path.name}: binary file (contains NUL bytes)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise DatasetError(f"{path.name}: the file is empty (expected a header row)")
+        rows: list[Row] = []
+        for fields in reader:
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(header):
                 raise DatasetError(
-                    f"{path.name}: {iso3}: capital coordinates are not numbers"
-                ) from None
-            borders = tuple(b for b in row["land_borders"].split(";") if b.strip())
-            states[iso3] = StateRecord(
-                iso3=iso3,
-                name=row["name"],
-                lat=lat,
-                lon=lon,
-                land_borders=borders,
-                eu=row.get("eu_member", "0").strip() == "1",
-                nato=bool(row.get("nato_since", "").strip()),
-                columns=dict(row),
-            )
+                    f"{path.name}:{reader.line_num}: {len(fields)} fields where the header has "
+                    f"{len(header)}"
+                )
+            rows.append(Row(reader.line_num, dict(zip(header, fields, strict=True))))
+    except csv.Error as exc:
+        raise DatasetError(f"{path.name}:{reader.line_num}: not valid CSV ({exc})") from None
+    return header, rows
+
+
+@dataclass(frozen=True)
+class Row:
+    """A CSV row: its line number and its fields by column name."""
+
+    line: int
+    fields: dict[str, str]
+
+
+def _coordinate(row: Row, column: str, limit: float, where: str) -> float:
+    text = row.fields[column].strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise DatasetError(f"{where}: {column} '{text}' is not a number") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise DatasetError(f"{where}: {column} {text} is outside -{limit:g} to {limit:g}")
+    return value
+
+
+def _read_dataset(path: Path) -> Dataset:
+    header, rows = read_csv_file(path)
+    columns = tuple(header)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise DatasetError(f"{path.name}: missing columns {', '.join(missing)}")
+    states: dict[str, StateRecord] = {}
+    for row in rows:
+        iso3 = row.fields["iso3"].strip()
+        where = f"{path.name}:{row.line}"
+        if not iso3:
+            raise DatasetError(f"{where}: empty iso3")
+        if iso3 in states:
+            raise DatasetError(f"{where}: duplicate iso3 '{iso3}' (each state needs one row)")
+        lat = _coordinate(row, "capital_lat", 90.0, f"{where}: {iso3}")
+        lon = _coordinate(row, "capital_lon", 180.0, f"{where}: {iso3}")
+        borders = tuple(b.strip() for b in row.fields["land_borders"].split(";") if b.strip())
+        states[iso3] = StateRecord(
+            iso3=iso3,
+            name=row.fields["name"],
+            lat=lat,
+            lon=lon,
+            land_borders=borders,
+            eu=row.fields.get("eu_member", "0").strip() == "1",
+            nato=bool(row.fields.get("nato_since", "").strip()),
+            columns=dict(row.fields),
+        )
     return Dataset(name=path.stem, states=states, columns=columns)
 
 
 def load_dataset(name: str, base_dir: Path | None = None) -> Dataset:
-    """Load a state table by bundled name or path (cached per file)."""
-    return _load_dataset_cached(dataset_path(name, base_dir).resolve())
+    """Load a state table by bundled name or path (cached per file).
+
+    Raises:
+        DatasetError: Missing, unreadable or malformed (bad coordinates, duplicate states).
+    """
+    path = dataset_path(name, base_dir).resolve()
+    try:
+        stamp = path.stat()
+    except OSError as exc:
+        raise DatasetError(f"{path.name}: cannot read: {exc.strerror}") from None
+    return _load_dataset_stamped(path, stamp.st_mtime_ns, stamp.st_size)
+
+
+@cache
+def _load_dataset_stamped(path: Path, mtime_ns: int, size: int) -> Dataset:
+    """Cached per file version, so an edited file is read again."""
+    return _read_dataset(path)
 
 
 def load_observed(name: str, base_dir: Path | None = None) -> list[dict[str, str]]:
-    """Load an observed-stage table: rows with iso3, treaty, stage, date and source."""
+    """Load an observed-stage table: rows with iso3, treaty, stage, date and source.
+
+    Raises:
+        DatasetError: Unreadable or malformed (a missing column, a bad date).
+    """
     path = dataset_path(name, base_dir)
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    header, rows = read_csv_file(path)
+    missing = [c for c in ("iso3", "treaty", "stage", "date") if c not in header]
+    if missing:
+        raise DatasetError(f"{path.name}: missing columns {', '.join(missing)}")
     for row in rows:
-        dt.date.fromisoformat(row["date"])
-    return rows
+        try:
+            dt.date.fromisoformat(row.fields["date"].strip())
+        except ValueError:
+            raise DatasetError(
+                f"{path.name}:{row.line}: date '{row.fields['date']}' is not YYYY-MM-DD"
+            ) from None
+    return [row.fields for row in rows]
+
+
+def read_edge_list(path: Path, ids: list[str]) -> list[tuple[int, int]]:
+    """The edges of an edge-list CSV (columns source, target: agent ids or 0-based indices).
+
+    Raises:
+        DatasetError: Unreadable, missing columns, a short row or an unknown agent.
+    """
+    header, rows = read_csv_file(path)
+    missing = [c for c in ("source", "target") if c not in header]
+    if missing:
+        raise DatasetError(f"{path.name}: missing columns {', '.join(missing)}")
+    index = {agent: i for i, agent in enumerate(ids)}
+    n = len(ids)
+    edges = []
+    for row in rows:
+        ends = []
+        for column in ("source", "target"):
+            value = row.fields[column].strip()
+            if value in index:
+                ends.append(index[value])
+            elif value.isdigit() and int(value) < n:
+                ends.append(int(value))
+            else:
+                raise DatasetError(f"{path.name}:{row.line}: unknown agent '{value}' in {column}")
+        edges.append((ends[0], ends[1]))
+    return edges
+
+
+def input_files(scenario: Scenario, base_dir: Path | None = None) -> dict[str, Path]:
+    """The files a scenario reads besides itself: its dataset, observed data and edge list.
+
+    Returns:
+        Role (``states.dataset``, ``observed.dataset``, ``states.synthetic.network.file``) to
+        file, for the files that exist.
+    """
+    out: dict[str, Path] = {}
+    population = scenario.states.synthetic
+    base = base_dir or Path.cwd()
+    if population is not None:
+        if population.network.file:
+            out["states.synthetic.network.file"] = base / population.network.file
+    else:
+        with contextlib.suppress(DatasetError):
+            out["states.dataset"] = dataset_path(scenario.states.dataset, base_dir)
+    if scenario.observed.dataset is not None:
+        with contextlib.suppress(DatasetError):
+            out["observed.dataset"] = dataset_path(scenario.observed.dataset, base_dir)
+    return {role: path for role, path in out.items() if path.is_file()}
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def synthetic_dataset(population: SyntheticPopulation, name: str = "synthetic") -> Dataset:

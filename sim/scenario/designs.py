@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from treatysim.scenario.dataset import MAX_CSV_BYTES
 from treatysim.scenario.points import (
     DesignError,
     Kind,
@@ -48,6 +50,7 @@ from treatysim.scenario.points import (
     grid_levels,
     kind_of,
 )
+from treatysim.scenario.yamlio import read_limited
 
 #: Names of :mod:`treatysim.scenario.points` that callers import from here.
 __all__ = [
@@ -272,10 +275,16 @@ def read_table(path: Path, factors: Sequence[Factor]) -> Points:
             or a value outside the factor's range or values.
     """
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+        text = read_limited(path, max_bytes=MAX_CSV_BYTES).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except OSError as exc:
         raise DesignError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DesignError(
+            f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x})"
+        ) from None
+    except csv.Error as exc:
+        raise DesignError(f"{path.name}: not valid CSV ({exc})") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise DesignError(f"{path.name}: the table is empty")

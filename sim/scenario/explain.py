@@ -190,6 +190,8 @@ _MEMBER_WORDS = {
     "list": "a list",
     "dict": "a mapping",
 }
+#: Most schema problems explained for one file.
+MAX_PROBLEMS = 100
 #: Errors whose location ends in the name of a key (missing or unknown), not a value.
 KEY_ERRORS = {"missing", "extra_forbidden"}
 
@@ -197,11 +199,22 @@ KEY_ERRORS = {"missing", "extra_forbidden"}
 def problems_from_pydantic(
     exc: pydantic.ValidationError, doc: Document, root: type[BaseModel]
 ) -> list[Problem]:
-    """Translate pydantic's errors into positioned, readable problems."""
+    """Translate pydantic's errors into positioned, readable problems.
+
+    At most :data:`MAX_PROBLEMS` are explained; a last problem counts the rest (a file with
+    100,000 unknown keys is reported in a moment, not after a suggestion for each).
+    """
     problems: list[Problem] = []
     seen: set[tuple[Location, str]] = set()
     unions: dict[Location, tuple[Any, list[str]]] = {}  # one problem per value, not per member
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for n, err in enumerate(errors):
+        if len(problems) >= MAX_PROBLEMS:
+            rest = len(errors) - n
+            problems.append(
+                Problem(doc.file, 1, 1, "", f"... and {rest:,} more problems (fix these first)")
+            )
+            break
         kind = err["type"]
         raw = tuple(err["loc"])
         loc = clean_loc(doc.data, raw, last_is_key=kind in KEY_ERRORS)

@@ -52,8 +52,18 @@ def _not_a_number(value: Any) -> Any:
 
 #: A calendar date; a bare number is an error, not a Unix timestamp.
 Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
-#: A whole number; true/false are errors, not 1/0.
-Whole = Annotated[int, Field(strict=True)]
+
+
+def _quoted_whole(value: Any) -> Any:
+    """Read a quoted whole number (``"2025"``) as the number, as floats read ``"6"``."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return value
+
+
+#: A whole number; true/false are errors, not 1/0. A quoted whole number is read as the number,
+#: the same rule as for floats (``"6"`` is 6.0).
+Whole = Annotated[int, BeforeValidator(_quoted_whole), Field(strict=True)]
 
 Stage = Literal[
     "party", "deliberating", "announced", "approved", "notified", "withdrawn", "retracted",

@@ -8,6 +8,8 @@ as a Python object or run as code.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,34 +282,65 @@ def _marked(exc: MarkedYAMLError, file: str, what: str) -> Problem:
     return Problem(file, line, col, "", printable(f"{what}: {detail}".rstrip(": ")))
 
 
+def read_limited(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` bytes.
+
+    The file is opened without blocking (a FIFO would wait for a writer for ever), refused
+    unless it is a regular file (``/dev/zero`` has no end), and read up to ``max_bytes + 1``
+    bytes, so a file that grows after the check is still refused.
+
+    Raises:
+        OSError: The file cannot be opened or read (``strerror`` says why); a file that is not
+            regular, or too large, is reported with errno 0 and a message of its own.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise OSError(0, "is a directory, not a file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "is not a regular file (a device, FIFO or socket)", str(path))
+        if info.st_size > max_bytes:
+            raise OSError(
+                0, f"file is {info.st_size} bytes; the limit is {max_bytes} bytes", str(path)
+            )
+        chunks: list[bytes] = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > max_bytes:
+        raise OSError(0, f"file is larger than the limit of {max_bytes} bytes", str(path))
+    return raw
+
+
 def read_text(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a UTF-8 text file with clear errors for the ways it can be unusable.
+
+    Only regular files are read (not devices or FIFOs), and at most ``max_bytes + 1`` bytes.
 
     Args:
         path: The file.
         max_bytes: Refuse files larger than this.
 
     Raises:
-        ValidationError: Missing, unreadable, too large, binary or not UTF-8.
+        ValidationError: Missing, unreadable, not a regular file, too large, binary or not UTF-8.
     """
     file = str(path)
-    p = Path(path)
     try:
-        size = p.stat().st_size
+        raw = read_limited(path, max_bytes=max_bytes)
     except FileNotFoundError:
         raise ValidationError([Problem(file, 1, 1, "", "no such file")]) from None
     except OSError as exc:
-        raise ValidationError([Problem(file, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
-    if p.is_dir():
-        raise ValidationError([Problem(file, 1, 1, "", "is a directory, not a file")])
-    if size > max_bytes:
-        raise ValidationError(
-            [Problem(file, 1, 1, "", f"file is {size} bytes; the limit is {max_bytes} bytes")]
-        )
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ValidationError([Problem(file, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+        reason = f"cannot read: {exc.strerror}" if exc.errno else str(exc.strerror)
+        raise ValidationError([Problem(file, 1, 1, "", str(reason))]) from None
     if b"\x00" in raw:
         raise ValidationError([Problem(file, 1, 1, "", "binary file (contains NUL bytes)")])
     try:

@@ -1,0 +1,361 @@
+"""Issue 14: fourteen ways to lose data, hang or print a traceback, one regression test each.
+
+Item 4's many cases (and parts of 5 and 8) are in the corpus of ``tests/test_malformed_cli.py``;
+the SIGKILL chaos test is ``tests/test_chaos.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_malformed_cli import BALTIC, RIOT, STATES, run_cli
+from test_sweep_resume import SMALL, setup_sweep, tables
+
+from treatysim.results.shards import SHARDS, ShardWriter
+from treatysim.run.plan import chunk_jobs, prepare
+from treatysim.run.sweep import SweepOptions, _folder_lock, _open_folder, run_sweep, run_sweep_chunk
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.load import load_scenario, load_scenario_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def crashed_sweep(tmp: Path, sweep: Path, name: str = "crashed") -> Path:
+    """A sweep folder as a crash leaves it: plan written, two committed shards of 10 runs."""
+    plan = prepare(sweep)
+    folder = tmp / name
+    with _folder_lock(folder):
+        _open_folder(plan, folder, resume=False)
+    results = [run_sweep_chunk(job) for job in chunk_jobs(plan, np.arange(plan.n_runs), 5, "none")]
+    (folder / SHARDS).mkdir()
+    writer = ShardWriter(folder / SHARDS, 0)
+    for pair in (results[0:2], results[2:4]):
+        for result in pair:
+            writer.add(result)
+        writer.flush()
+    return folder
+
+
+# -- 1 ------------------------------------------------------------------------------------------
+
+
+def test_item1_damaged_shards_are_set_aside_and_resume_finishes(tmp_path: Path) -> None:
+    """A truncated events shard and flipped bytes in a runs shard: resume reruns those runs."""
+    sweep = setup_sweep(tmp_path, SMALL, short=True)
+    reference = run_sweep(sweep, SweepOptions(out=tmp_path / "reference", workers=1))
+    folder = crashed_sweep(tmp_path, sweep)
+    events = folder / SHARDS / "events-000000.parquet"
+    os.truncate(events, 600)
+    runs = folder / SHARDS / "runs-000001.parquet"
+    data = bytearray(runs.read_bytes())
+    for k in range(4):  # four bytes in the middle of the data pages
+        data[len(data) // 3 + k] ^= 0xFF
+    runs.write_bytes(bytes(data))
+    summary = run_sweep(sweep, SweepOptions(out=folder, resume=True, workers=1))
+    assert summary.executed == 24  # both damaged groups were set aside and rerun
+    pd.testing.assert_frame_equal(tables(folder)[0], tables(reference.folder)[0])
+    pd.testing.assert_frame_equal(tables(folder)[1], tables(reference.folder)[1])
+
+
+# -- 2 ------------------------------------------------------------------------------------------
+
+
+def test_item2_resume_refuses_a_changed_dataset_and_names_it(tmp_path: Path) -> None:
+    sweep = setup_sweep(tmp_path, SMALL, short=True)
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        base.read_text().replace("dataset: europe_2025", "dataset: states.csv"), encoding="utf-8"
+    )
+    shutil.copyfile(STATES, tmp_path / "states.csv")
+    plan = prepare(sweep)
+    assert "base.states.dataset" in plan.fingerprint()["inputs"]
+    folder = tmp_path / "out"
+    with _folder_lock(folder):
+        _open_folder(plan, folder, resume=False)
+    text = (tmp_path / "states.csv").read_text().replace("59.4372,24.7454", "59.5,24.8")
+    (tmp_path / "states.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        run_sweep(sweep, SweepOptions(out=folder, resume=True, workers=1))
+    assert "states.csv" in str(info.value.problems[0]) and "changed" in str(info.value.problems[0])
+
+
+def test_item2_run_manifest_lists_input_files(tmp_path: Path) -> None:
+    from treatysim.cli import main
+
+    assert (
+        main(["run", str(BALTIC), "-n", "1", "-q", "--no-report", "--out", str(tmp_path / "r")])
+        == 0
+    )
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["inputs"]["states.dataset"]["sha256"]
+
+
+# -- 3 and 14 -----------------------------------------------------------------------------------
+
+
+def test_item3_two_runs_cannot_both_claim_one_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both see an empty folder (the race); only the first claims it."""
+    from treatysim.run import runner
+
+    monkeypatch.setattr(runner, "_empty_folder", lambda folder: None)
+    runner._start_folder(tmp_path / "out", {"name": "a"})
+    with pytest.raises(ValidationError, match="in use"):
+        runner._start_folder(tmp_path / "out", {"name": "b"})
+
+
+def test_item14_report_refuses_tables_of_another_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, seed in (("a", "1"), ("b", "2")):
+        argv = ["run", str(RIOT), "-n", "2", "--seed", seed, "-q", "--no-report"]
+        assert run_cli([*argv, "--out", str(tmp_path / name)], capsys)[0] == 0
+    shutil.copyfile(tmp_path / "b" / "runs.parquet", tmp_path / "a" / "runs.parquet")
+    code, _, err = run_cli(["report", str(tmp_path / "a")], capsys)
+    assert code == 2 and "does not belong" in err and "Traceback" not in err
+
+
+# -- 5 ------------------------------------------------------------------------------------------
+
+
+def test_item5_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(ValidationError, match="not a regular file"):
+        load_scenario(fifo)
+    assert time.monotonic() - start < 5
+
+
+# -- 6 ------------------------------------------------------------------------------------------
+
+
+def test_item6_report_replaces_planted_symlinks_instead_of_following_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file a report writes goes through the atomic path: a planted link is replaced."""
+    folder = tmp_path / "run"
+    assert run_cli(["run", str(RIOT), "-n", "2", "-q", "--out", str(folder)], capsys)[0] == 0
+    written = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and (p.name.startswith("summary") or p.parent.name == "plots")
+    ]
+    assert any(p.parent.name == "plots" for p in written) and len(written) >= 3
+    victims = {}
+    for path in written:
+        victim = tmp_path / f"victim-{path.name}"
+        victim.write_text("precious", encoding="utf-8")
+        path.unlink()
+        path.symlink_to(victim)
+        victims[path] = victim
+    assert run_cli(["report", str(folder)], capsys)[0] == 0
+    for path, victim in victims.items():
+        assert victim.read_text(encoding="utf-8") == "precious", path
+        assert path.is_file() and not path.is_symlink(), path
+
+
+# -- 7 ------------------------------------------------------------------------------------------
+
+
+def test_item7_foreign_hosts_and_origins_are_refused() -> None:
+    """The demo's middleware: 403 for a foreign Host, close 1008 for a foreign Origin."""
+    from treatysim.demo.server import LocalOnly
+
+    calls: list[str] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        calls.append("app")
+
+    guard = LocalOnly(app, 8765)
+
+    def call(kind: str, host: str, origin: str | None = None) -> list[dict[str, object]]:
+        headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
+        sent: list[dict[str, object]] = []
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        asyncio.run(guard({"type": kind, "headers": headers}, None, send))
+        return sent
+
+    assert call("http", "evil.example:8765")[0]["status"] == 403
+    assert call("websocket", "127.0.0.1:8765", "http://evil.example")[0]["code"] == 1008
+    assert calls == []
+    assert call("http", "127.0.0.1:8765") == [] and call("websocket", "localhost:8765", None) == []
+    assert call("websocket", "127.0.0.1:8765", "http://127.0.0.1:8765") == []
+    assert calls == ["app"] * 3
+
+
+# -- 8, 9 ---------------------------------------------------------------------------------------
+
+
+def test_item8_replications_above_the_schema_bound_are_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = time.monotonic()
+    code, _, err = run_cli(
+        ["run", str(RIOT), "-n", str(10**9), "--out", str(tmp_path / "o")], capsys
+    )
+    assert code == 2 and "--replications" in err and time.monotonic() - start < 5
+
+
+def test_item9_workers_are_capped_at_tasks_and_cpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from treatysim.run import executors
+
+    pools: list[int] = []
+    monkeypatch.setattr(executors, "local_pool", lambda n: pools.append(n) or _Inline())
+    argv = ["run", str(RIOT), "-n", "2", "-w", "1000", "--no-report", "--out", str(tmp_path / "o")]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0
+    assert "--workers 1000: using" in err
+    assert all(n <= min(2, os.cpu_count() or 1) for n in pools)
+
+
+class _Inline:
+    """An executor that runs jobs at once (stands in for a process pool)."""
+
+    def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+        from concurrent.futures import Future
+
+        future: Future[object] = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        return None
+
+
+# -- 10 -----------------------------------------------------------------------------------------
+
+ORPHAN = """
+import os, time
+from treatysim.run.executors import local_pool
+
+def pid(_):
+    time.sleep(0.3)
+    return os.getpid()
+
+if __name__ == "__main__":
+    pool = local_pool(2)
+    pids = set(pool.map(pid, range(8)))
+    print(" ".join(map(str, sorted(pids))), flush=True)
+    time.sleep(120)
+"""
+
+
+def test_item10_pool_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphan.py"
+    script.write_text(textwrap.dedent(ORPHAN), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert pids
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in pids if _alive(p)]
+    for pid in alive:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], "pool workers outlived their killed parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+# -- 11, 12 -------------------------------------------------------------------------------------
+
+
+def test_item11_problems_are_capped_with_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(RIOT.read_text() + "".join(f"k{i}: 1\n" for i in range(3000)), encoding="utf-8")
+    start = time.monotonic()
+    code, _, err = run_cli(["validate", str(path)], capsys)
+    assert code == 2 and time.monotonic() - start < 30
+    lines = err.splitlines()
+    assert len(lines) <= 201
+    assert any("2,900 more problems" in line for line in lines)
+
+
+def test_item12_quoted_whole_numbers_follow_the_float_rule() -> None:
+    text = RIOT.read_text().replace(
+        "run: {replications: 1, seed: 1978, timeseries: counts}",
+        'run: {replications: "3", seed: "1978", timeseries: counts}',
+    )
+    text = text.replace("parliament_pass_probability: 1", 'parliament_pass_probability: "1"')
+    scenario = load_scenario_text(text).model
+    assert scenario.run.replications == 3 and scenario.run.seed == 1978
+    assert scenario.parameters.pipeline.parliament_pass_probability == 1.0
+
+
+# -- 13 -----------------------------------------------------------------------------------------
+
+
+def test_item13_report_on_a_killed_run_says_incomplete_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    (folder / "INCOMPLETE").write_text("run in progress or interrupted\n")
+    (folder / "scenario.yaml").write_text("name: x\n")
+    reports = []
+    for argv in (["report", str(folder)], ["compare", str(folder), str(folder)]):
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2
+        reports.append(err)
+    assert all("incomplete" in err for err in reports), reports
+    assert reports[0].count(str(folder)) == 1, reports[0]
+
+
+# -- issue 13's CLI comforts that overlap these fixes --------------------------------------------
+
+
+def test_set_errors_name_the_set_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", str(RIOT), "--set", "run.seed=1", "--set", "run.seed=-4"]
+    code, _, err = run_cli([*argv, "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.startswith("--set:2:1: run.seed: must be >= 0"), err
+
+
+def test_quiet_prints_nothing_and_every_option_shows_its_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from treatysim.cli import build_parser
+
+    argv = ["run", str(RIOT), "-n", "2", "-q", "--out", str(tmp_path / "o")]
+    assert run_cli(argv, capsys) == (0, "", "")
+    assert run_cli(["validate", "-q", str(RIOT)], capsys) == (0, "", "")
+    parser = build_parser()
+    for sub in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        for action in sub._actions:
+            if action.dest == "help" or not action.option_strings:
+                continue
+            assert action.help and "default" in action.help, (sub.prog, action.dest)

@@ -24,8 +24,9 @@ from test_malformed_cli import BALTIC, RIOT, STATES, run_cli
 from test_sweep_resume import SMALL, setup_sweep, tables
 
 from treatysim.results.shards import SHARDS, ShardWriter
+from treatysim.run.chunks import run_sweep_chunk
 from treatysim.run.plan import chunk_jobs, prepare
-from treatysim.run.sweep import SweepOptions, _folder_lock, _open_folder, run_sweep, run_sweep_chunk
+from treatysim.run.sweep import SweepOptions, _folder_lock, _open_folder, run_sweep
 from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.load import load_scenario, load_scenario_text
 

@@ -21,13 +21,13 @@ import pandas as pd
 
 from treatysim.cli import main
 from treatysim.results.shards import SHARDS, ShardWriter
+from treatysim.run.chunks import run_sweep_chunk
 from treatysim.run.plan import chunk_jobs, prepare
 from treatysim.run.sweep import (
     SweepOptions,
     _folder_lock,
     _open_folder,
     run_sweep,
-    run_sweep_chunk,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,8 +37,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-import pyarrow as pa
-from threadpoolctl import threadpool_limits
 
 from treatysim.results.manifest import environment_info, package_versions, sha256_file
 from treatysim.results.shards import (
@@ -46,7 +44,6 @@ from treatysim.results.shards import (
     SHARDS,
     STATUS_FAILED,
     STATUS_MISSING,
-    ChunkResult,
     Consolidated,
     ShardWriter,
     SweepError,
@@ -67,13 +64,7 @@ from treatysim.results.store import (
     write_table,
     write_text,
 )
-from treatysim.results.tables import (
-    Output,
-    build_tables,
-    events_schema,
-    runs_arrow,
-    timeseries_schema,
-)
+from treatysim.run.chunks import failed_chunk, run_sweep_chunk
 from treatysim.run.executors import (
     ExecutorHandle,
     default_workers,
@@ -90,66 +81,11 @@ from treatysim.run.plan import (
     prepare,
 )
 from treatysim.run.progress import Progress
-from treatysim.run.replicate import run_batched, run_chunk
 from treatysim.run.runner import default_folder
 from treatysim.run.seeds import scenario_digest
 from treatysim.scenario.designs import DESIGN_STREAM
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.yamlio import dump_yaml
-
-
-def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
-    """Run a chunk's replications (in a worker) and return their tables.
-
-    A replication that raises becomes a ``failed`` row with its error; the chunk goes on.
-    """
-    start = time.perf_counter()
-    runs, events, series = [], [], []
-    failed = 0
-    if job.engine == "batched":  # every point of the chunk on one batch axis
-        worlds = [p.world for p in job.points for _ in p.tasks]
-        with threadpool_limits(limits=1, user_api="blas"):
-            flat = run_batched(worlds, [t for p in job.points for t in p.tasks], job.timeseries)
-        per_point, at = [], 0
-        for p in job.points:
-            per_point.append(flat[at : at + len(p.tasks)])
-            at += len(p.tasks)
-    else:
-        per_point = [run_chunk(p.world, p.tasks, job.timeseries) for p in job.points]
-    for point_job, outputs in zip(job.points, per_point, strict=True):
-        failed += sum(o.status != "ok" for o in outputs)
-        tables = build_tables(point_job.world, outputs, job.timeseries, point=True)
-        runs.append(tables.runs)
-        events.append(tables.events)
-        if tables.timeseries is not None:
-            series.append(tables.timeseries)
-    return ChunkResult(
-        runs=pa.concat_tables(runs),
-        events=pa.concat_tables(events),
-        timeseries=pa.concat_tables(series) if series else None,
-        failed=failed,
-        seconds=time.perf_counter() - start,
-    )
-
-
-def failed_chunk(job: ChunkJob, error: BaseException) -> ChunkResult:
-    """Rows for a chunk whose call raised outside the replications (e.g. a worker died)."""
-    detail = f"chunk failed: {type(error).__name__}: {error}".strip()
-    runs = []
-    for point_job in job.points:
-        outputs = [Output(task=t, status="failed", error=detail) for t in point_job.tasks]
-        runs.append(runs_arrow(point_job.world, outputs, point=True))
-    return ChunkResult(
-        runs=pa.concat_tables(runs),
-        events=events_schema(point=True).empty_table(),
-        timeseries=(
-            timeseries_schema("counts", point=True).empty_table()
-            if job.timeseries == "counts"
-            else None
-        ),
-        failed=job.n_runs,
-        seconds=0.0,
-    )
 
 
 @dataclass

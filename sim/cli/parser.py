@@ -1,0 +1,216 @@
+"""The argument parser of every ``treatysim`` command: names, bounds, help and defaults."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: Most problems printed for one command; the rest are counted in a last line.
+MAX_PROBLEMS = 200
+#: Bounds of the scenario schema's run.seed and run.replications.
+MAX_SEED, MAX_REPLICATIONS = 2**63 - 1, 10_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors, which is our bad-input code too.
+
+    A usage error is one line (``treatysim run: error: argument --seed: ...``), as every
+    other problem is.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line and exit 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="print nothing but errors (default: off)"
+    )
+
+
+def _flag(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(name, action="store_true", help=f"{text} (default: off)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = _Parser(
+        prog="treatysim",
+        description="Simulate treaty-withdrawal cascades between states (Mesa agent-based model).",
+        epilog="Exit codes: 0 success, 1 runtime failure, 2 bad input.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    workers = _bounded(1, 4096)
+
+    p = sub.add_parser("validate", help="check scenario and sweep files; report every problem")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario or sweep files")
+    _add_quiet(p)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario and sweep files")
+    p.add_argument(
+        "--kind",
+        choices=["all", "scenario", "sweep"],
+        default="all",
+        help="which schema (default: %(default)s)",
+    )
+
+    p = sub.add_parser("run", help="run a scenario's seeded replications")
+    p.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="a scenario file, or a bundled scenario's name (e.g. teaching/granovetter_riot)",
+    )
+    p.add_argument(
+        "--replications",
+        "-n",
+        type=_bounded(1, MAX_REPLICATIONS),
+        metavar="N",
+        help=f"replications, 1 to {MAX_REPLICATIONS:,} (default: the scenario's run.replications)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_bounded(0, MAX_SEED),
+        metavar="S",
+        help="root seed, 0 to 2**63-1 (default: the scenario's run.seed)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder, new or empty (default: results/NAME/TIMESTAMP)",
+    )
+    p.add_argument(
+        "--workers",
+        "-w",
+        type=workers,
+        default=1,
+        metavar="W",
+        help="processes, at most one per replication and CPU (default: %(default)s)",
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario key, e.g. parameters.threat.sensitivity=2.5 (repeatable; "
+        "default: none)",
+    )
+    p.add_argument(
+        "--timeseries",
+        choices=["full", "counts", "none"],
+        help="recording mode (default: the scenario's run.timeseries)",
+    )
+    _add_quiet(p)
+    _flag(p, "--svg", "also write SVG plots")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write the tables and manifest only; `treatysim report DIR` draws the rest later "
+        "(default: off)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mesa", "batched"],
+        default="auto",
+        help="mesa: the Mesa model, one replication at a time; batched: replications on one "
+        "array axis; auto: batched wherever it supports the scenario (default: %(default)s)",
+    )
+
+    p = sub.add_parser("sweep", help="run a parameter sweep")
+    p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
+    p.add_argument(
+        "--workers",
+        "-w",
+        type=workers,
+        metavar="W",
+        help="processes, at most one per run and CPU (default: all cores)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where runs execute (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)",
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="sweep folder (default: results/NAME/TIMESTAMP)"
+    )
+    _flag(p, "--resume", "finish an interrupted sweep in --out")
+    _flag(p, "--retry-failed", "rerun only the failed runs")
+    _flag(p, "--dry-run", "print the size and estimates only")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mesa", "batched"],
+        default="auto",
+        help="mesa: one replication at a time; batched: a chunk's runs (across points) on one "
+        "array axis; auto: batched (default: %(default)s). The tables are the same.",
+    )
+    _add_quiet(p)
+
+    p = sub.add_parser("report", help="rebuild summary and plots from a stored run or sweep")
+    p.add_argument("folder", type=Path, metavar="DIR", help="a run or sweep folder")
+    _flag(p, "--svg", "also write SVG plots")
+    _add_quiet(p)
+
+    p = sub.add_parser("compare", help="compare two run folders")
+    p.add_argument("a", type=Path, metavar="DIR_A", help="the reference run folder (A)")
+    p.add_argument("b", type=Path, metavar="DIR_B", help="the run folder compared with A (B)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="comparison folder (default: beside DIR_A, compare-A-vs-B)",
+    )
+    _add_quiet(p)
+
+    p = sub.add_parser("export", help="write every table of a run or sweep folder as CSV")
+    p.add_argument("folder", type=Path, metavar="DIR", help="a run or sweep folder")
+    p.add_argument(
+        "--format", choices=["csv"], default="csv", help="file format (default: %(default)s)"
+    )
+    p.add_argument("--out", type=Path, metavar="DEST", help="destination folder (default: DIR/csv)")
+    _add_quiet(p)
+
+    p = sub.add_parser("demo", help="serve the interactive teaching demo in a browser")
+    p.add_argument(
+        "--port",
+        type=_bounded(1, 65535),
+        default=8765,
+        metavar="P",
+        help="TCP port on 127.0.0.1 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help="scenario to add to the list and open first (default: teaching/baltic_simple)",
+    )
+    _flag(p, "--no-browser", "do not open a browser window")
+    return parser

@@ -13,6 +13,7 @@ overrides (or a sweep point's values) to a loaded scenario and validates the res
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from treatysim.scenario.explain import (
     problems_from_pydantic,
     validate_document,
 )
+from treatysim.scenario.inherit import has_extends, resolve_extends
 from treatysim.scenario.keypath import KeyPathError, parse_assignment, set_path
 from treatysim.scenario.schema import Scenario
 from treatysim.scenario.sweep import Sweep
@@ -101,6 +103,8 @@ def check_version(doc: Document) -> None:
 
 def _from_document(doc: Document, path: Path | None, expected: Kind | None = None) -> Loaded[Any]:
     """Version check, schema and cross-checks of a parsed file of either kind."""
+    if has_extends(doc) and expected != "sweep" and not is_sweep_document(doc):
+        doc = resolve_extends(doc, path)
     check_version(doc)
     kind = file_kind(doc) if expected is None else expected
     if kind == "scenario" and is_sweep_document(doc):
@@ -177,6 +181,7 @@ class _PrunedDocument(Document):
     def __init__(self, data: Any, base: Document, kept: dict[Location, list[int]]) -> None:
         super().__init__(data, base.file, base.value_pos, base.key_pos)
         self.kept = kept
+        self.base = base
 
     def original(self, loc: Location) -> Location:
         """The location in the original file of a location in the pruned data."""
@@ -191,7 +196,7 @@ class _PrunedDocument(Document):
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """A problem positioned, and named, by its place in the original file."""
         original = self.original(tuple(loc))
-        return super().problem(original, format_path(original), message, key=key)
+        return self.base.problem(original, format_path(original), message, key=key)
 
 
 def _prune(data: Any, locs: list[Location]) -> tuple[Any, dict[Location, list[int]]] | None:
@@ -339,4 +344,5 @@ def revalidate(loaded: Loaded[Scenario], assignments: Iterable[Assignment]) -> L
     if problems:
         raise ValidationError(problems)
     doc = loaded.document
-    return checked_scenario(Document(data, doc.file, doc.value_pos, doc.key_pos), loaded.path)
+    # dataclasses.replace keeps the document's class: a merged one places problems in its files
+    return checked_scenario(dataclasses.replace(doc, data=data), loaded.path)

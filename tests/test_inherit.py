@@ -154,16 +154,12 @@ def test_an_inherited_event_is_named_as_its_file_numbers_it(tmp_path: Path) -> N
         (SCENARIOS / "ottawa_2025.yaml").read_text().replace("credibility: 0.4", "credibility: 7")
     )
     base = write(tmp_path, "base.yaml", base_text)
-    child = write(
-        tmp_path,
-        "child.yaml",
     child_text = (
         "extends: base\nevents:\n"
         "  - {id: new, type: reassurance, date: 2025-05-01, credibility: 0.5}\n"
         "  - {id: us_reassurance_drop, date: 2025-03-01}\n"
     )
     child = write(tmp_path, "child.yaml", child_text)
-    )
     with pytest.raises(ValidationError) as info:
         load_scenario(child)
     [problem] = info.value.problems

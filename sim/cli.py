@@ -161,10 +161,17 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _schema(args: argparse.Namespace, argv: list[str]) -> int:
     import json
+    import os
 
     from treatysim.scenario.doc import json_schema
 
-    print(json.dumps(json_schema(args.kind), indent=2))
+    text = json.dumps(json_schema(args.kind), indent=2) + "\n"
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `treatysim schema | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
     return EXIT_OK
 
 

@@ -250,6 +250,8 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"error: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
     plan = prepare(loaded)
+    if args.workers is None:  # in-process for a small sweep, else the free cores
+        workers = default_workers(plan.n_runs)
     if args.dry_run:
         stored = 0
         if args.out is not None and (args.out / PLAN).is_file():

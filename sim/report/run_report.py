@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from treatysim.analysis import stats
 from treatysim.analysis.run_summary import METHODS, Layout, ok_run_ids, summarize
@@ -28,6 +30,7 @@ from treatysim.results.store import (
     PLOTS,
     SUMMARY_JSON,
     SUMMARY_MD,
+    TIMESERIES,
     RunData,
     StoreError,
     load_run,
@@ -37,6 +40,8 @@ from treatysim.results.store import (
 from treatysim.scenario.errors import ValidationError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from treatysim.model.world import World
 
 #: Most states listed in the tables of summary.md.
@@ -219,18 +224,44 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
 # files
 
 
-def read_run(folder: Path, allow_incomplete: bool = False) -> RunData:
+def read_run(folder: Path, allow_incomplete: bool = False, *, timeseries: bool = True) -> RunData:
     """:func:`~treatysim.results.store.load_run`, with unreadable tables reported as StoreError.
 
     Raises:
         StoreError: Not a run folder, an incomplete one, or unreadable tables or manifest.
     """
     try:
-        return load_run(folder, allow_incomplete=allow_incomplete)
+        return load_run(folder, allow_incomplete=allow_incomplete, timeseries=timeseries)
     except StoreError:
         raise
     except (OSError, ValueError, ValidationError) as exc:
         raise StoreError(f"{folder}: unreadable run folder ({exc})") from exc
+
+
+def _threat_rows(path: Path, layout: Layout) -> pd.DataFrame | None:
+    """The rows of timeseries.parquet the report uses: threat at the report dates and the end.
+
+    The whole table (every state, step and replication: 1.5 million rows for the founding run)
+    took a second to read; the report needs a few steps of four columns.
+
+    Raises:
+        StoreError: The table is unreadable.
+    """
+    if not path.is_file():
+        return None
+    try:
+        names = pq.ParquetFile(path).schema_arrow.names
+        if "threat" not in names:
+            return None
+        steps = stats.day_array(layout.dates)
+        days = [stats.to_day(d) for d in layout.report_dates] + [int(steps[-1])]
+        wanted = sorted({int(np.searchsorted(steps, d, side="right")) - 1 for d in days} - {-1})
+        table = pq.read_table(
+            path, columns=["run_id", "step", "iso3", "threat"], filters=[("step", "in", wanted)]
+        )
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise StoreError(f"{path}: unreadable table ({exc})") from exc
+    return table.to_pandas()
 
 
 def _kind(folder: Path) -> str:
@@ -340,10 +371,11 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
     if _kind(folder) == "sweep":
         build_sweep_report(folder, svg=svg, require_complete=require_complete)
         return folder / SUMMARY_MD
-    data = read_run(folder, allow_incomplete=not require_complete)
+    data = read_run(folder, allow_incomplete=not require_complete, timeseries=False)
     world = data.world()
+    layout = Layout.from_world(world)
     summary = summarize(
-        data.runs, data.events, Layout.from_world(world), timeseries=data.timeseries
+        data.runs, data.events, layout, timeseries=_threat_rows(folder / TIMESERIES, layout)
     )
     files = _plots(summary, data, world, svg)
     summary["plots"] = [str(p.relative_to(folder)) for p in files]

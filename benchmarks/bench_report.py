@@ -105,16 +105,18 @@ def main() -> int:
             times["minimal"].append(timed(minimal))
     load_after = os.getloadavg()[0]
     base = statistics.median(times["minimal"])
-    print(f"cores: {os.cpu_count()}; load average (1 min): {load_before:.2f} before, "
-          f"{load_after:.2f} after; {args.repeats} repeats each, interleaved; medians")
-    print(f"{'':<16}{'median s':>9}{'min s':>8}{'÷ minimal':>11}{'target':>8}")
-    print(f"{'minimal script':<16}{base:>9.2f}{min(times['minimal']):>8.2f}{'1.0×':>11}{'':>8}")
+    print(
+        f"cores: {os.cpu_count()}; load average (1 min): {load_before:.2f} before, "
+        f"{load_after:.2f} after; {args.repeats} repeats each, interleaved; medians"
+    )
+    print(f"{'':<20}{'median s':>9}{'min s':>8}{'÷ minimal':>11}{'target':>8}")
+    print(f"{'minimal script':<20}{base:>9.2f}{min(times['minimal']):>8.2f}{'1.0×':>11}")
     for label in folders:
         median = statistics.median(times[label])
         ratio = median / base
         verdict = "met" if ratio <= TARGETS[label] else "NOT met"
         print(
-            f"{'report ' + label:<16}{median:>9.2f}{min(times[label]):>8.2f}"
+            f"{'report ' + label:<20}{median:>9.2f}{min(times[label]):>8.2f}"
             f"{ratio:>10.1f}×{TARGETS[label]:>6.0f}× {verdict}"
         )
     return 0

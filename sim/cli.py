@@ -205,7 +205,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         from treatysim.report.run_report import build_report, summary_table
 
         try:
-            build_report(summary.folder, svg=args.svg)
+            build_report(summary.folder, svg=args.svg, on_phase=None if args.quiet else _phase)
         except StoreError as exc:
             print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
             return EXIT_FAILURE
@@ -329,12 +329,17 @@ def _sweep_summary_text(summary: SweepSummary, listed: int = 20) -> str:
     return "\n".join(lines)
 
 
+def _phase(text: str) -> None:
+    """A report phase's line, on stderr (stdout keeps the results)."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.report.run_report import build_report
     from treatysim.results.store import StoreError
 
     try:
-        build_report(args.folder, svg=args.svg)
+        build_report(args.folder, svg=args.svg, on_phase=_phase)
     except StoreError as exc:
         print(f"{args.folder}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,7 +10,8 @@ module writes the words and the files. Sweep folders are handed to
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -352,7 +353,13 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     return files + map_files
 
 
-def build_report(folder: Path | str, *, svg: bool = False, require_complete: bool = True) -> Path:
+def build_report(
+    folder: Path | str,
+    *,
+    svg: bool = False,
+    require_complete: bool = True,
+    on_phase: Callable[[str], None] | None = None,
+) -> Path:
     """Write summary.json, summary.md and plots/ for a run folder (or delegate for a sweep).
 
     Args:
@@ -360,6 +367,8 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
         svg: Also write SVG plots.
         require_complete: Refuse a folder with an INCOMPLETE marker (the runner passes False
             for the report it writes just before removing the marker).
+        on_phase: Called with a line as each phase of a run's report starts (the CLI prints
+            them, so a report of a few seconds shows what it is doing).
 
     Returns:
         The path of summary.md.
@@ -371,17 +380,28 @@ def build_report(folder: Path | str, *, svg: bool = False, require_complete: boo
     if _kind(folder) == "sweep":
         build_sweep_report(folder, svg=svg, require_complete=require_complete)
         return folder / SUMMARY_MD
+    clock = time.perf_counter()
+
+    def phase(text: str) -> None:
+        if on_phase is not None:
+            on_phase(f"report [{time.perf_counter() - clock:4.1f} s]: {text}")
+
+    phase("reading the tables")
     data = read_run(folder, allow_incomplete=not require_complete, timeseries=False)
     world = data.world()
     layout = Layout.from_world(world)
+    phase("statistics")
     summary = summarize(
         data.runs, data.events, layout, timeseries=_threat_rows(folder / TIMESERIES, layout)
     )
+    phase("plots")
     files = _plots(summary, data, world, svg)
     summary["plots"] = [str(p.relative_to(folder)) for p in files]
     summary = jsonable(summary)
+    phase("summary.json and summary.md")
     write_json(folder / SUMMARY_JSON, summary)
     write_text(folder / SUMMARY_MD, render_markdown(summary))
+    phase("done")
     return folder / SUMMARY_MD
 
 

@@ -164,3 +164,15 @@ def test_an_inherited_event_is_named_as_its_file_numbers_it(tmp_path: Path) -> N
         load_scenario(child)
     [problem] = info.value.problems
     assert (problem.file, problem.path) == (str(base), "events[0].credibility")
+
+
+def test_set_overrides_on_a_variant_keep_problems_in_their_files(tmp_path: Path) -> None:
+    from treatysim.scenario.load import revalidate
+
+    loaded = load_scenario(SCENARIOS / "ceasefire_2026.yaml")
+    with pytest.raises(ValidationError) as info:
+        revalidate(loaded, ["events.ceasefire.date=2031-01-01"])
+    [problem] = info.value.problems
+    if problem.file != "--set":  # (a --set may come to be named as the place of its value)
+        assert problem.file == str(SCENARIOS / "ceasefire_2026.yaml")
+        assert problem.path == "events[0].date"

@@ -17,6 +17,7 @@ the base holds points into the base file, and a problem in the child's keys into
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ class Pos(tuple[int, int]):
         return (Pos, (self[0], self[1], self.file))
 
 
+@dataclass
 class MergedDocument(Document):
     """A document merged from several files; each position carries the file it came from.
 
@@ -56,13 +58,13 @@ class MergedDocument(Document):
             reorders events, so a problem names the event as the file that holds it numbers it).
     """
 
-    event_index: dict[int, dict[str, int]]
+    event_index: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """A problem placed, and named, in the file that holds the key or value at ``loc``."""
         pos = self.position(loc, key=key)
         file = pos.file if isinstance(pos, Pos) else self.file
-        index = getattr(self, "event_index", {})
+        index = self.event_index
         if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
             merged = f"events[{loc[1]}]"
             own = index.get(loc[1], {}).get(file)
@@ -138,7 +140,6 @@ def merge_documents(base: Document, child: Document) -> MergedDocument:
         ValidationError: An event to remove that the base does not have.
     """
     out = MergedDocument(None, child.file)
-    out.event_index = {}
     merger = _Merger(base, child, out)
     child_data = {k: v for k, v in child.data.items() if k != EXTENDS}
     out.data = merger.mapping(base.data, child_data, ())

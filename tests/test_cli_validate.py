@@ -164,3 +164,44 @@ def test_schema_rejects_broken_scenarios(
     errors = list(validator.iter_errors(data))
     assert errors
     assert any(list(e.absolute_path)[: len(where)] == where for e in errors)
+
+
+def test_schema_output_is_stable(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    """Nothing in the schema changes from day to day (it used to embed today's date)."""
+    import datetime
+
+    first = json.dumps(schema_from_cli(capsys))
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls) -> datetime.date:
+            return datetime.date(2099, 1, 2)
+
+    monkeypatch.setattr(datetime, "date", Tomorrow)
+    assert json.dumps(schema_from_cli(capsys)) == first
+    assert "2099" not in first and dt.date.today().isoformat() not in first
+
+
+def test_schema_survives_a_closed_pipe() -> None:
+    """`treatysim schema | head -1`: no BrokenPipeError traceback, head's line comes out."""
+    script = Path(sys.executable).parent / "treatysim"
+    command = str(script) if script.exists() else f"{sys.executable} -m treatysim"
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{command} schema | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout == "{\n"
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
+    assert result.returncode == 0
+    # deterministic: read one byte and close while the writer is still blocked on a full pipe
+    process = subprocess.Popen(
+        [*command.split(), "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(1) == b"{"
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in err, err

@@ -344,3 +344,43 @@ def test_the_page_cannot_open_a_file_that_is_not_listed(tmp_path, monkeypatch):
         with pytest.raises(FileNotFoundError, match="not one of the demo's scenarios"):
             DemoModel(scenario_name=forged)
     assert opened == []
+
+
+def test_the_served_page_has_the_product_title(tmp_path):
+    """The browser tab's title, in the HTML the server sends (before any script runs)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from treatysim.demo.app import TITLE
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "treatysim", "demo", "--port", str(port), "--no-browser"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, "treatysim demo exited"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+                    html = page.read().decode("utf-8")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "treatysim demo did not answer"
+                time.sleep(0.5)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert f"<title>{TITLE}</title>" in html
+    assert "Solara ☀️" not in html.split("</title>")[0]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from treatysim.analysis.intervals import wilson_interval
+from treatysim.analysis.intervals import t_quantile, wilson_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,12 +42,12 @@ def t_interval(
     Returns:
         ``(lower, upper)`` arrays.
     """
-    from scipy.stats import t as student_t
-
     n_arr = np.asarray(n, dtype=float)
     mean_arr = np.asarray(mean, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = student_t.ppf(0.5 + confidence / 2, np.maximum(n_arr - 1, 1))
+        dfs = np.maximum(n_arr - 1, 1)
+        p = 0.5 + confidence / 2
+        q = np.array([t_quantile(p, float(d)) for d in dfs.ravel()]).reshape(dfs.shape)
         half = np.where(n_arr >= 2, q * np.asarray(sd, dtype=float) / np.sqrt(n_arr), np.nan)
     return mean_arr - half, mean_arr + half
 

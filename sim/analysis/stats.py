@@ -190,23 +190,69 @@ def stage_summary(
     "q25", "q75"}}}``; the dates are among the runs that reached the stage (None if none did).
     """
     n = rc.n_runs
-    out: dict[str, dict[str, Any]] = {}
-    for i, iso3 in enumerate(rc.ids):
-        per: dict[str, Any] = {}
-        for stage in REACH_STAGES:
-            days = rc.stage(stage)[:, i]
-            q25, median, q75 = quantile_dates(days)
-            per[stage] = {
-                "end": proportion(int((~np.isnan(days)).sum()), n, confidence),
-                "by_date": {
-                    label: proportion(int((days <= day).sum()), n, confidence)
-                    for label, day in report_days.items()
-                },
+    out: dict[str, dict[str, Any]] = {iso3: {} for iso3 in rc.ids}
+    for stage in REACH_STAGES:  # every state at once: a loop per state took seconds at 1,000
+        days = rc.stage(stage)
+        end = proportions((~np.isnan(days)).sum(axis=0), n, confidence)
+        by_date = {
+            label: proportions((days <= day).sum(axis=0), n, confidence)
+            for label, day in report_days.items()
+        }
+        quartiles = _quartile_dates(days)
+        for i, iso3 in enumerate(rc.ids):
+            q25, median, q75 = quartiles[i]
+            out[iso3][stage] = {
+                "end": end[i],
+                "by_date": {label: by_date[label][i] for label in report_days},
                 "median": median,
                 "q25": q25,
                 "q75": q75,
             }
-        out[iso3] = per
+    return out
+
+
+def proportions(k: ArrayLike, n: int, confidence: float = 0.95) -> list[dict[str, Any]]:
+    """:func:`~treatysim.analysis.intervals.proportion` of each count in ``k`` out of ``n``.
+
+    The same numbers as calling it once per count (the Wilson bounds are computed elementwise),
+    in one array operation.
+    """
+    counts = np.asarray(k, dtype=np.int64)
+    lo, hi = wilson_interval(counts, np.full(counts.shape, n), confidence)
+    lo, hi = np.atleast_1d(lo), np.atleast_1d(hi)
+    return [
+        {
+            "p": int(c) / n if n else None,
+            "lo": None if np.isnan(a) else float(a),
+            "hi": None if np.isnan(b) else float(b),
+            "k": int(c),
+            "n": n,
+        }
+        for c, a, b in zip(counts.tolist(), lo.tolist(), hi.tolist(), strict=True)
+    ]
+
+
+def _quartile_dates(days: NDArray[np.float64]) -> list[list[str | None]]:
+    """:func:`quantile_dates` of each column of ``days`` (runs × states)."""
+    out: list[list[str | None]] = [[None, None, None] for _ in range(days.shape[1])]
+    counts = (~np.isnan(days)).sum(axis=0)
+    reached = np.flatnonzero(counts)
+    if reached.size == 0:
+        return out
+    ordered = np.sort(days[:, reached], axis=0)  # NaN sorts last
+    m = counts[reached]
+    cols = np.arange(reached.size)
+    values = []
+    for q in (0.25, 0.5, 0.75):  # numpy's default ("linear") quantile, column by column at once
+        virtual = (m - 1) * q
+        below = np.floor(virtual).astype(np.int64)
+        above = np.minimum(below + 1, m - 1)
+        t = virtual - below
+        a, b = ordered[below, cols], ordered[above, cols]
+        diff = b - a
+        values.append(np.where(t >= 0.5, b - diff * (1 - t), a + diff * t))  # numpy's _lerp
+    for j, column in zip(reached, np.stack(values, axis=1), strict=True):
+        out[j] = [from_day(float(v)).isoformat() for v in column]
     return out
 
 

@@ -93,10 +93,17 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _schema(args: argparse.Namespace, argv: list[str]) -> int:
     import json
+    import os
 
     from treatysim.scenario.doc import json_schema
 
-    print(json.dumps(json_schema(args.kind), indent=2))
+    text = json.dumps(json_schema(args.kind), indent=2) + "\n"
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `treatysim schema | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
     return EXIT_OK
 
 
@@ -130,7 +137,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         from treatysim.report.run_report import build_report, summary_table
 
         try:
-            build_report(summary.folder, svg=args.svg)
+            build_report(summary.folder, svg=args.svg, on_phase=None if args.quiet else _phase)
         except StoreError as exc:
             print(f"the run's tables were written but its report failed: {exc}", file=sys.stderr)
             return EXIT_FAILURE
@@ -174,7 +181,7 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"error: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
     plan = prepare(loaded)
-    workers = args.workers if args.workers is not None else default_workers()
+    workers = args.workers if args.workers is not None else default_workers(plan.n_runs)
     if args.executor == "local":
         workers = _cap_workers(args, workers, plan.n_runs, "runs")
     if args.dry_run:
@@ -243,12 +250,17 @@ def _require_salib(plan_design: str) -> str | None:
     return None
 
 
+def _phase(text: str) -> None:
+    """A report phase's line, on stderr (stdout keeps the results)."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.report.run_report import build_report
     from treatysim.results.store import StoreError
 
     try:
-        build_report(args.folder, svg=args.svg)
+        build_report(args.folder, svg=args.svg, on_phase=_phase)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import solara
+import solara.server.settings
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
@@ -39,6 +40,12 @@ _EXTRA = os.environ.get(SCENARIO_ENV) or None
 CHOICES = scenario_choices(_EXTRA)
 #: The scenario the page opens with: the ``--scenario`` file, else the Baltic case.
 START = scenario_key(_EXTRA) if _EXTRA else DEFAULT_SCENARIO
+
+#: The page's title: the browser tab's, and the app bar's before the scenario's name.
+TITLE = "treatysim demo"
+# Solara's page template writes this setting into <title> before any component mounts (the
+# `solara.Title` in the page sets it again once the page runs); its default is "Solara ☀️".
+solara.server.settings.theme.title = TITLE
 
 SENSITIVITY_RANGE = (0.0, 6.0, 0.1)
 PEER_WEIGHT_RANGE = (0.0, 2.0, 0.05)
@@ -61,9 +68,9 @@ def Page() -> None:  # noqa: N802 - Solara components are named like classes
     use_threads = solara.use_reactive(False)
     current: DemoModel = model.value
 
-    solara.Title("treatysim demo")
+    solara.Title(TITLE)
     with solara.AppBar():
-        solara.AppBarTitle(f"treatysim demo: {current.world.scenario.name}")
+        solara.AppBarTitle(f"{TITLE}: {current.world.scenario.name}")
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run"):
             ModelController(

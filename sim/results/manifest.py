@@ -19,10 +19,16 @@ PACKAGES = ("pandas", "pyarrow", "scipy", "SALib", "dask", "distributed")
 
 
 def environment_info() -> dict[str, Any]:
-    """Versions of treatysim, Python, Mesa and numpy, the platform and the git commit."""
+    """Versions of treatysim, Python, Mesa and numpy, the platform and the git commit.
+
+    ``git_source`` says which checkout ``git_commit`` came from (``package`` or
+    ``working directory``) or why there is none.
+    """
+    commit, source = git_commit_and_source()
     return {
         "treatysim": __version__,
-        "git_commit": git_commit(),
+        "git_commit": commit,
+        "git_source": source,
         "python": platform.python_version(),
         "mesa": mesa.__version__,
         "numpy": np.__version__,
@@ -30,20 +36,60 @@ def environment_info() -> dict[str, Any]:
     }
 
 
-def git_commit() -> str | None:
-    """The commit of the source checkout the package runs from, or None (installed copy)."""
+#: What ``git_source`` says when neither the package nor the working directory is in a checkout.
+NO_CHECKOUT = "not run inside a git checkout"
+
+
+def git_commit_and_source(cwd: Path | None = None) -> tuple[str | None, str]:
+    """The commit the run can be traced to, and where it was found.
+
+    The package's own folder comes first (an editable install or a source checkout). A
+    non-editable install (``pip install .``) lives in site-packages, outside any checkout; then
+    the git repository of the working directory is used, as when the README's commands are run
+    from the clone that was installed.
+
+    Args:
+        cwd: The working directory (default: the process's).
+
+    Returns:
+        ``(commit, source)``: ``source`` is ``"package: DIR"``, ``"working directory: DIR"`` or
+        :data:`NO_CHECKOUT` (then ``commit`` is None).
+    """
     here = Path(__file__).resolve().parent.parent.parent
-    if not (here / ".git").exists():
-        return None
+    if (here / ".git").exists():
+        commit = _rev_parse(here)
+        if commit is not None:
+            return commit, f"package: {here}"
+    where = Path.cwd() if cwd is None else cwd
+    top = _git(where, "rev-parse", "--show-toplevel")
+    commit = _rev_parse(where) if top else None
+    if commit is not None:
+        return commit, f"working directory: {top}"
+    return None, NO_CHECKOUT
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout the package (or else the working directory) is in, or None."""
+    return git_commit_and_source()[0]
+
+
+def _rev_parse(folder: Path) -> str | None:
+    return _git(folder, "rev-parse", "HEAD")
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """The output of a git command run in ``folder``, or None when git fails or is missing."""
     try:
         out = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
-            ["git", "-C", str(here), "rev-parse", "HEAD"],  # noqa: S607
+            ["git", "-C", str(folder), *args],  # noqa: S607
             capture_output=True,
             text=True,
             timeout=5,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
         return None
     return out.stdout.strip() or None
 

@@ -282,7 +282,7 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
             "stored_runs": int(plan.n_runs - todo.sum()),
             "to_run": len(pending),
         }
-        n_workers = opts.workers if opts.workers is not None else default_workers()
+        n_workers = opts.workers if opts.workers is not None else default_workers(len(pending))
         executed = 0
         clock = time.perf_counter()
         with contextlib.ExitStack() as stack:

@@ -7,7 +7,6 @@ generated one. :func:`json_schema` is what ``treatysim schema`` prints.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,9 +83,30 @@ def replace_table(text: str) -> str:
     return f"{head}{START}\n{parameter_table()}\n{END}{tail}"
 
 
+#: The ``extends`` key of scenario files, resolved before the schema (scenario.inherit).
+EXTENDS_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "title": "Extends",
+    "description": (
+        "A base scenario this file builds on: a bundled name (ottawa_2025) or a path relative "
+        "to this file. Mappings merge by key; events merge by id (an event with `remove: true` "
+        "drops the base's event of that id); any other value replaces the base's."
+    ),
+}
+
+
 def json_schema(kind: str = "all") -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of scenario files, sweep files, or either."""
+    """JSON Schema (draft 2020-12) of scenario files, sweep files, or either.
+
+    The output depends only on the models: no date or other changing value, so the schema can
+    be committed and compared.
+    """
     scenario = sc.Scenario.model_json_schema()
+    scenario["properties"] = {"extends": EXTENDS_SCHEMA, **scenario["properties"]}
+    required = scenario.pop("required", [])
+    if required:  # a file that extends a base gets the required keys from it
+        scenario["if"] = {"required": ["extends"]}
+        scenario["else"] = {"required": required}
     sweep = Sweep.model_json_schema()
     header = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
     if kind == "scenario":
@@ -99,7 +119,7 @@ def json_schema(kind: str = "all") -> dict[str, Any]:
     return {
         **header,
         "title": "treatysim scenario or sweep file",
-        "description": f"Generated {dt.date.today().isoformat()} from treatysim's pydantic models.",
+        "description": "Generated from treatysim's pydantic models.",
         "anyOf": [{"$ref": "#/$defs/Scenario"}, {"$ref": "#/$defs/Sweep"}],
         "$defs": defs,
     }

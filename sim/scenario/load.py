@@ -13,6 +13,7 @@ overrides (or a sweep point's values) to a loaded scenario and validates the res
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -29,12 +30,14 @@ from treatysim.scenario.explain import (
     problems_from_pydantic,
     validate_document,
 )
+from treatysim.scenario.inherit import has_extends, resolve_extends
 from treatysim.scenario.keypath import KeyPathError, parse_assignment, set_path
 from treatysim.scenario.schema import Scenario
 from treatysim.scenario.sweep import Sweep
 from treatysim.scenario.sweep_checks import check_sweep
+from treatysim.scenario.tolerant import parse_file, without_repeats
 from treatysim.scenario.types import SCHEMA_VERSION
-from treatysim.scenario.yamlio import Document, Loaded, Location, load_yaml_file, load_yaml_text
+from treatysim.scenario.yamlio import Document, Loaded, Location, load_yaml_text
 
 __all__ = [
     "Kind",
@@ -99,17 +102,40 @@ def check_version(doc: Document) -> None:
     raise ValidationError([doc.problem(("schema_version",), "schema_version", message)])
 
 
-def _from_document(doc: Document, path: Path | None, expected: Kind | None = None) -> Loaded[Any]:
-    """Version check, schema and cross-checks of a parsed file of either kind."""
-    check_version(doc)
+def _from_document(
+    doc: Document,
+    path: Path | None,
+    expected: Kind | None = None,
+    found: list[Problem] | None = None,
+) -> Loaded[Any]:
+    """Version check, schema and cross-checks of a parsed file of either kind.
+
+    Every phase runs even when an earlier one found problems (``found``: those of the YAML
+    level), so all of them are reported together.
+    """
+    problems = list(found or [])
+    try:
+        if has_extends(doc) and expected != "sweep" and not is_sweep_document(doc):
+            doc = resolve_extends(doc, path)
+    except ValidationError as exc:
+        raise ValidationError(without_repeats(problems, exc.problems)) from None
+    try:
+        check_version(doc)
+    except ValidationError as exc:  # report it, and check the rest as this version's
+        problems += exc.problems
+        doc = dataclasses.replace(doc, data={**doc.data, "schema_version": SCHEMA_VERSION})
     kind = file_kind(doc) if expected is None else expected
-    if kind == "scenario" and is_sweep_document(doc):
-        raise ValidationError(
-            [doc.problem(("base",), "base", "this is a sweep file; use `treatysim sweep`")]
-        )
-    if kind == "sweep":
-        return _sweep_from(doc, path)
-    return _scenario_from(doc, path)
+    try:
+        if kind == "scenario" and is_sweep_document(doc):
+            raise ValidationError(
+                [doc.problem(("base",), "base", "this is a sweep file; use `treatysim sweep`")]
+            )
+        loaded = _sweep_from(doc, path) if kind == "sweep" else _scenario_from(doc, path)
+    except ValidationError as exc:
+        raise ValidationError(without_repeats(problems, exc.problems)) from None
+    if problems:
+        raise ValidationError(problems)
+    return loaded
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,6 +203,7 @@ class _PrunedDocument(Document):
     def __init__(self, data: Any, base: Document, kept: dict[Location, list[int]]) -> None:
         super().__init__(data, base.file, base.value_pos, base.key_pos)
         self.kept = kept
+        self.base = base
 
     def original(self, loc: Location) -> Location:
         """The location in the original file of a location in the pruned data."""
@@ -191,7 +218,7 @@ class _PrunedDocument(Document):
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """A problem positioned, and named, by its place in the original file."""
         original = self.original(tuple(loc))
-        return super().problem(original, format_path(original), message, key=key)
+        return self.base.problem(original, format_path(original), message, key=key)
 
 
 def _prune(data: Any, locs: list[Location]) -> tuple[Any, dict[Location, list[int]]] | None:
@@ -232,15 +259,33 @@ def _child_at(data: Any, loc: Location) -> Any:
 
 
 def _sweep_from(doc: Document, path: Path | None) -> Loaded[Sweep]:
-    """Validate a sweep document, load its base scenario and cross-check the two."""
-    loaded = Loaded(validate_document(doc, Sweep), doc, path)
-    base_path = (loaded.base_dir or Path.cwd()) / loaded.model.base
+    """Validate a sweep document, load its base scenario and cross-check the two.
+
+    The sweep's schema problems and its base scenario's problems (which point into the base
+    file) are reported together; the cross-checks need both to be valid.
+    """
+    problems: list[Problem] = []
+    sweep: Sweep | None = None
     try:
-        base = load_scenario(base_path)
+        sweep = validate_document(doc, Sweep)
     except ValidationError as exc:
-        first = exc.problems[0]
-        problem = doc.problem(("base",), "base", f"the base scenario is not valid: {first}")
-        raise ValidationError([problem]) from None
+        problems += exc.problems
+    base_name = sweep.base if sweep is not None else child(doc.data, "base")
+    base: Loaded[Scenario] | None = None
+    if isinstance(base_name, str) and base_name:
+        base_path = (path.parent if path is not None else Path.cwd()) / base_name
+        try:
+            base = load_scenario(base_path)
+        except ValidationError as exc:
+            if len(exc.problems) == 1:
+                note = f"the base scenario is not valid: {exc.problems[0]}"
+            else:  # each of them is listed, at its place in the base file
+                note = f"the base scenario is not valid ({len(exc.problems)} problems)"
+                problems += exc.problems
+            problems.append(doc.problem(("base",), "base", note))
+    if sweep is None or base is None:
+        raise ValidationError(problems)
+    loaded = Loaded(sweep, doc, path)
     problems = check_sweep(loaded, base)
     if problems:
         raise ValidationError(problems)
@@ -249,6 +294,12 @@ def _sweep_from(doc: Document, path: Path | None) -> Loaded[Sweep]:
 
 # --------------------------------------------------------------------------------------------
 # the public entry points
+
+
+def _load_file(path: Path | str, expected: Kind | None) -> Loaded[Any]:
+    """Parse a file and load it; its YAML-level problems are reported with the other phases'."""
+    doc, found = parse_file(path)
+    return _from_document(doc, Path(path), expected, found)
 
 
 def load(path: Path | str) -> Loaded[Any]:
@@ -264,7 +315,7 @@ def load(path: Path | str) -> Loaded[Any]:
     Raises:
         ValidationError: With every problem found.
     """
-    return _from_document(load_yaml_file(path), Path(path))
+    return _load_file(path, None)
 
 
 def load_scenario(path: Path | str) -> Loaded[Scenario]:
@@ -273,7 +324,7 @@ def load_scenario(path: Path | str) -> Loaded[Scenario]:
     Raises:
         ValidationError: With every problem found.
     """
-    return _from_document(load_yaml_file(path), Path(path), "scenario")
+    return _load_file(path, "scenario")
 
 
 def load_scenario_text(
@@ -290,7 +341,7 @@ def load_sweep(path: Path | str) -> Loaded[Sweep]:
     Raises:
         ValidationError: With every problem found.
     """
-    return _from_document(load_yaml_file(path), Path(path), "sweep")
+    return _load_file(path, "sweep")
 
 
 def validate_file(path: Path | str) -> Kind:
@@ -339,4 +390,5 @@ def revalidate(loaded: Loaded[Scenario], assignments: Iterable[Assignment]) -> L
     if problems:
         raise ValidationError(problems)
     doc = loaded.document
-    return checked_scenario(Document(data, doc.file, doc.value_pos, doc.key_pos), loaded.path)
+    # dataclasses.replace keeps the document's class: a merged one places problems in its files
+    return checked_scenario(dataclasses.replace(doc, data=data), loaded.path)

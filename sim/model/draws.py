@@ -139,7 +139,7 @@ class Streams:
                 continue
             n, k = world.party.shape
             copy = np.random.PCG64(_ANY_SEED)  # a cheap way to a fresh bit generator
-            copy.state = rng.bit_generator.state
+            copy.state = dict(rng.bit_generator.state)  # type: ignore[assignment]
             copy.advance(world.calendar.n_steps * 5 * n * k)
             self.noise.append(np.random.Generator(copy))
 
@@ -153,8 +153,8 @@ class Streams:
         for b, rng in enumerate(self.uniforms):
             rng.random(out=uniforms[b])
         if noise is not None:
-            for b, rng in enumerate(self.noise):
-                if rng is None:
+            for b, noise_rng in enumerate(self.noise):
+                if noise_rng is None:
                     noise[b] = 0.0
                 else:
-                    rng.standard_normal(out=noise[b])
+                    noise_rng.standard_normal(out=noise[b])

@@ -68,7 +68,7 @@ def discounted_threat(
 
 
 def threat_target(
-    discounted: FloatArray, neighbours_threat: FloatArray, alarm_gain: FloatArray
+    discounted: FloatArray, neighbours_threat: FloatArray | float, alarm_gain: FloatArray
 ) -> FloatArray:
     """The level perceived threat moves towards: discounted source threat plus alarm.
 
@@ -93,7 +93,11 @@ def ou_coefficients(
 
 
 def ou_update(
-    value: FloatArray, target: FloatArray, keep: float, spread: float, noise: FloatArray
+    value: FloatArray,
+    target: FloatArray,
+    keep: FloatArray | float,
+    spread: FloatArray | float,
+    noise: FloatArray,
 ) -> FloatArray:
     """One Ornstein–Uhlenbeck step towards a target: memory (smoothing) plus noise.
 
@@ -107,7 +111,7 @@ def ou_update(
     return target + (value - target) * keep + spread * noise
 
 
-def relax(value: FloatArray, target: FloatArray, keep: float) -> FloatArray:
+def relax(value: FloatArray, target: FloatArray, keep: FloatArray | float) -> FloatArray:
     """Exponential smoothing towards a target; ``keep`` = exp(-Δt/τ) for the step."""
     return target + (value - target) * keep
 
@@ -252,9 +256,9 @@ def commitment_target(
     norm: FloatArray,
     shift: FloatArray,
     share: FloatArray,
-    peer_erosion: float,
+    peer_erosion: FloatArray | float,
     moved_elsewhere: FloatArray | float,
-    spillover: float,
+    spillover: FloatArray | float,
 ) -> FloatArray:
     """Commitment's target: the norm (with its stigma), shifted by governments, eroded by peers.
 

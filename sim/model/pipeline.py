@@ -9,6 +9,7 @@ were parties.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,7 +57,8 @@ def _present(stage: NDArray[np.integer]) -> int:
     return int(np.bitwise_or.reduce(shifted, axis=None))
 
 
-IntArray = NDArray[np.int64]
+#: Stage codes: int64 in the Mesa model, int8 in the batched engine.
+IntArray = NDArray[np.signedinteger[Any]]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 

@@ -355,7 +355,7 @@ def compile_timeline(world: World) -> Timeline:
     """Compile a world's events into per-step arrays (use ``world.timeline``: cached)."""
     cal = world.calendar
     c = Compiling(world)
-    due: dict[int, list[sc.EventBase]] = {}
+    due: dict[int, list[sc.Event]] = {}
     for event in sorted(world.scenario.events, key=lambda e: e.date):
         due.setdefault(cal.step_of(event.date), []).append(event)
     tracks = {name: _TrackBuilder() for name in Timeline.__dataclass_fields__ if name != "forced"}
@@ -378,9 +378,9 @@ def compile_timeline(world: World) -> Timeline:
     record(c.sources.power(0.0, 0.0), 0.0, 0.0)
     for k in range(1, cal.n_steps + 1):
         c.step = k
-        for event in due.get(k, []):
-            c.months = cal.months_at(event.date)
-            COMPILERS[event.type](c, event)
+        for due_event in due.get(k, []):
+            c.months = cal.months_at(due_event.date)
+            COMPILERS[due_event.type](c, due_event)
         t0, t1 = float(cal.months[k - 1]), float(cal.months[k])
         record(c.sources.power(t0, t1), t0, t1)
     depth = max(len(layers) for layers in campaigns)

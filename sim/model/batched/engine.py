@@ -9,6 +9,7 @@ arrays of shape (B, n) and (B, n, k).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -159,9 +160,7 @@ class Batch:
         self.threat_spread = ws.steps(lambda w: w.smoothing.threat_spread, dims=1)
         self.commitment_keep = ws.steps(lambda w: w.smoothing.commitment_keep, dims=2)
         names = ("discounted", "in_conflict", "conflict_end", "commitment_shift", "sensitivity")
-        self.tracks = {
-            name: ws.steps(lambda w, name=name: getattr(w.timeline, name).dense()) for name in names
-        }
+        self.tracks = {name: ws.steps(_track(name)) for name in names}
         self.campaigns = ws.campaigns()
         self.effective_dates = ws.steps(effective_dates)
 
@@ -327,3 +326,12 @@ def _graph(world: World, seed: int | None) -> Any:
     population = world.population
     assert population is not None and seed is not None
     return sparse_graph(population.network, population.size, seed, world.base_dir, list(world.ids))
+
+
+def _track(name: str) -> Callable[[World], NDArray[Any]]:
+    """The per-step array of one timeline track of a world (for ``Worlds.steps``)."""
+
+    def get(world: World) -> NDArray[Any]:
+        return np.asarray(getattr(world.timeline, name).dense())
+
+    return get

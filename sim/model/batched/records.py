@@ -68,7 +68,7 @@ class Log:
         order = np.argsort(columns[0], kind="stable")
         b, step, i, j, stage, date = (c[order] for c in columns)
         bounds = np.searchsorted(b, np.arange(self.B + 1))
-        out = []
+        out: list[dict[str, NDArray[Any]]] = []
         for r in range(self.B):
             part = slice(bounds[r], bounds[r + 1])
             out.append(

@@ -208,6 +208,10 @@ def serve(port: int = 8765, scenario: Path | str | None = None, open_browser: bo
     solara.settings.assets.cdn = OFFLINE_CDN
     server_settings.telemetry.mixpanel_enable = False
     import click
+
+    # solara.server.app registers the page at import time from SOLARA_APP; importing the
+    # Starlette app here (to add the middleware) comes before `solara run` sets it, so set it now
+    os.environ["SOLARA_APP"] = APP_MODULE
     import solara.server.starlette as solara_app
     from solara.__main__ import run as solara_run
 

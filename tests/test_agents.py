@@ -23,7 +23,7 @@ def test_threat_commitment_by_hand():
     model = model_of("teaching/baltic_simple")
     n = model.commitment.shape[0]
     model.threat[:] = np.linspace(0.0, 1.0, n)
-    model.in_conflict[:] = False
+    assert not model.in_conflict.any()  # no state is at war in this scenario
     model.commitment[:] = 0.5
     model.threshold_shift[:] = 0.0
     model.threshold_shift[0, :] = -1.0  # floored at zero

@@ -80,14 +80,20 @@ def _parquet_bytes(table: pa.Table | None) -> int:
     return max(0, sink.tell() - empty.tell())
 
 
-def estimate(plan: SweepPlan, workers: int = 1) -> Estimate:
-    """Run the trial (see the module's docstring) and return what it measured."""
+def estimate(plan: SweepPlan, workers: int = 1, engine: str = "batched") -> Estimate:
+    """Run the trial (see the module's docstring) on the sweep's engine; return what it measured.
+
+    The batched engine runs the whole trial as one chunk, as the sweep batches a chunk's runs
+    across points; its per-run time still includes the batch's fixed cost, so the estimate errs
+    high for large sweeps.
+    """
     keys = _sample_keys(plan)
     mode = plan.sweep.timeseries
-    warm = next(chunk_jobs(plan, keys[:1], 1, mode))
+    warm = next(chunk_jobs(plan, keys[:1], 1, mode, engine))
     run_sweep_chunk(warm)  # warm-up: imports and caches, not counted
     start = time.perf_counter()
-    jobs = list(chunk_jobs(plan, keys, TRIAL_REPLICATIONS, mode))
+    size = len(keys) if engine == "batched" else TRIAL_REPLICATIONS
+    jobs = list(chunk_jobs(plan, keys, size, mode, engine))
     points = len({p.point for job in jobs for p in job.points})
     world_seconds = (time.perf_counter() - start) / max(1, points)
     start = time.perf_counter()
@@ -135,9 +141,9 @@ def _human_seconds(s: float) -> str:
     return f"{s / 3600:,.1f} h"
 
 
-def dry_run_text(plan: SweepPlan, workers: int, *, stored: int = 0) -> str:
+def dry_run_text(plan: SweepPlan, workers: int, *, stored: int = 0, engine: str = "batched") -> str:
     """The dry run's report: points, runs, estimated time and disk, and what they rest on."""
-    est = estimate(plan, workers)
+    est = estimate(plan, workers, engine)
     to_run = plan.n_runs - stored
     points = int(np.unique(np.arange(stored, plan.n_runs) // plan.replications).size)
     seconds = est.seconds(to_run, points, workers)

@@ -189,7 +189,9 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         if args.out is not None and (args.out / PLAN).is_file():
             state = scan_folder(args.out, plan.n_points, plan.replications, clean=False)
             stored = int((state.status == STATUS_OK).sum())
-        engine = "batched" if args.engine == "auto" else args.engine
+        from treatysim.run.runner import choose_engine
+
+        engine = choose_engine(args.engine)
         print(dry_run_text(plan, workers, stored=stored, engine=engine))
         return EXIT_OK
     options = SweepOptions(

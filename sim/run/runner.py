@@ -183,7 +183,7 @@ def simulate_tables(
     resolved = resolved_document(loaded, n_reps, root)
     digest = scenario_digest(resolved)
     world = build_world(scenario, loaded.base_dir)
-    ran = choose_engine(world, engine)
+    ran = choose_engine(engine)
     tasks = [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n_reps)]
     clock = time.perf_counter()
     outputs = _execute(world, tasks, mode, workers, executor, quiet, ran)
@@ -210,8 +210,8 @@ ENGINES = ("auto", "mesa", "batched")
 BATCH_CHUNK = 512
 
 
-def choose_engine(world: World, requested: str) -> str:
-    """The engine that runs a world: the one requested, or for ``auto`` the batched engine.
+def choose_engine(requested: str) -> str:
+    """The engine that runs a scenario: the one requested, or for ``auto`` the batched engine.
 
     The batched engine runs every scenario the Mesa model runs, with identical tables, so
     ``auto`` always picks it; ``mesa`` stays the readable reference (and the demo's model).

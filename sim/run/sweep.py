@@ -81,7 +81,7 @@ from treatysim.run.plan import (
     prepare,
 )
 from treatysim.run.progress import Progress
-from treatysim.run.runner import default_folder
+from treatysim.run.runner import choose_engine, default_folder
 from treatysim.run.seeds import scenario_digest
 from treatysim.scenario.designs import DESIGN_STREAM
 from treatysim.scenario.errors import Problem, ValidationError
@@ -293,7 +293,7 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
                     open_executor(opts.executor_kind, n_workers, opts.scheduler)
                 )
             session["executor"] = handle.description
-            session["engine"] = engine = "batched" if opts.engine == "auto" else opts.engine
+            session["engine"] = engine = choose_engine(opts.engine)
             stored.setdefault("sessions", []).append(session)
             write_json(folder / PLAN, stored)
             size = (

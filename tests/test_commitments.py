@@ -13,8 +13,10 @@ import pytest
 import treatysim as ts
 from treatysim.cli import main
 from treatysim.model.world import build_world
+from treatysim.scenario.calibration import calibration_problems
 from treatysim.scenario.commitments import (
     ATTRIBUTE_COLUMNS,
+    FORMULA_PRIORS,
     derived_parliament_months,
     derived_stigma,
 )
@@ -87,6 +89,35 @@ def test_founding_world_uses_the_formula_and_explicit_overrides_still_win() -> N
     assert old.stigma[old.index("NOR")] == 0.8
     assert old.parliament_months[old.index("POL")] == 4.0
     assert old.stigma[old.index("AUT")] == pytest.approx(stigma["AUT"])  # others still derived
+
+
+def test_the_formula_priors_are_calibratable_and_the_founding_values_are_their_medians() -> None:
+    """Each weight is a scenario key a calibration file can put a prior on, accepted at both ends
+    of its prior; the founding scenario sets the prior's median."""
+    founding = ts.load("ottawa_2025").model.parameters
+    document = {
+        "schema_version": 1, "name": "formula", "base": "ottawa_2025", "treaty": "ottawa",
+        "priors": {
+            path: {"distribution": "uniform", "low": low, "high": high}
+            for path, (low, high) in FORMULA_PRIORS.items()
+        },
+        "targets": [{"kind": "mover_count", "name": "movers",
+                     "window": {"start": "2025-01-01", "end": "2025-12-31"}}],
+    }  # fmt: skip
+    assert calibration_problems(document) == []
+    for path, (low, high) in FORMULA_PRIORS.items():
+        group, name = path.split(".")[1:]
+        assert getattr(getattr(founding, group), name) == pytest.approx((low + high) / 2)
+        top = build_world(ts.load("ottawa_2025", {path: high}).model)
+        base = build_world(ts.load("ottawa_2025", {path: low}).model)
+        if group == "commitment":  # Norway scores 1, 1 and 2 on the three attributes
+            weight = 2 * high if name == "stigma_presidency" else high
+            gap = top.stigma[top.index("NOR")] - base.stigma[base.index("NOR")]
+            assert gap == pytest.approx(weight)
+            assert top.stigma[top.index("FIN")] == base.stigma[base.index("FIN")] == 0.0
+        else:  # Poland has two chambers, Finland one
+            assert top.parliament_months[top.index("POL")] == pytest.approx(2.5 * (1 + high))
+            assert top.parliament_months[top.index("FIN")] == 2.5
 
 
 def _bad_table(tmp_path: Path) -> Path:

@@ -31,6 +31,15 @@ if TYPE_CHECKING:
     from treatysim.scenario.dataset import Row, StateRecord
     from treatysim.scenario.parameters import CommitmentParameters, PipelineParameters
 
+#: Priors of the formula's weights (uniform low–high), for a calibration file's ``priors``; the
+#: founding scenario sets their medians. Sources and reasoning: docs/ODD.md §7.3 and §7.5.
+FORMULA_PRIORS: dict[str, tuple[float, float]] = {
+    "parameters.commitment.stigma_core_group": (0.0, 0.6),
+    "parameters.commitment.stigma_host": (0.0, 0.6),
+    "parameters.commitment.stigma_presidency": (0.0, 0.3),
+    "parameters.pipeline.parliament_second_chamber": (0.0, 0.8),
+}
+
 #: Text read as a missing value.
 MISSING = frozenset({"", "NA"})
 

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "export": _export,
         "demo": _demo,
+        "discover": _discover,
     }[args.command]
     try:
         return handler(args, list(argv) if argv is not None else sys.argv[1:])
@@ -303,6 +304,12 @@ def _export(args: argparse.Namespace, argv: list[str]) -> int:
     for item in exported:
         _say(args, f"{item.target} ({item.rows:,} rows)")
     return EXIT_OK
+
+
+def _discover(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.discover import discover_command
+
+    return discover_command(args, argv)
 
 
 def _demo(args: argparse.Namespace, argv: list[str]) -> int:

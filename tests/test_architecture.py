@@ -36,6 +36,7 @@ LAZY_IMPORTERS = {
     "treatysim.cli",
     "treatysim.cli.parser",
     "treatysim.cli.discover",
+    "treatysim.cli.precision",
     "treatysim.__main__",
 }
 MAX_LINES = 500

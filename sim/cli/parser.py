@@ -139,6 +139,28 @@ def build_parser() -> argparse.ArgumentParser:
         "array axis; auto: batched wherever it supports the scenario (default: %(default)s)",
     )
 
+    p.add_argument(
+        "--precision",
+        type=_half_width,
+        metavar="H",
+        help="add replications in seeded blocks until every headline probability's Wilson 95%% "
+        "half-width is at most H, in (0, 0.5] (default: off; a fixed number of replications)",
+    )
+    p.add_argument(
+        "--block",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=50,
+        metavar="B",
+        help="with --precision: replications per block (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=10_000,
+        metavar="N",
+        help="with --precision: the cap on replications (default: %(default)s)",
+    )
+
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
     p.add_argument(
@@ -288,3 +310,14 @@ def _add_discover(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     _flag(p, "--svg", "also write SVG plots")
     _add_quiet(p)
+
+
+def _half_width(text: str) -> float:
+    """An argparse type: a half-width in (0, 0.5]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 0.5]")
+    return value

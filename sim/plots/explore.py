@@ -226,35 +226,45 @@ def robustness_plot(
 def precision_plot(
     path: pd.DataFrame, base: Path, *, target: float | None = None, svg: bool = False
 ) -> list[Path]:
-    """Each probability's estimate and Wilson interval against the number of replications.
+    """Each probability's estimate and Wilson interval, and its half-width, against replications.
+
+    Left: the estimates with their 95% intervals after each block. Right: the intervals'
+    half-widths with the ``--precision`` target, so the block where the widest one fell below
+    the target can be read off.
 
     Args:
         path: The table :func:`treatysim.analysis.precision.precision_path` returns.
         base: Output path without suffix.
-        target: The ``--precision`` half-width, drawn as a band around each final estimate.
+        target: The ``--precision`` half-width, drawn as a line on the right.
         svg: Also write an SVG.
 
     Returns:
         The files written.
     """
     palette = [BLUE, ORANGE, VERMILLION, "#009E73", "#CC79A7", "#56B4E9", "#000000"]
-    fig = _figure(6.4, 4.2)
-    ax = fig.add_subplot()
+    fig = _figure(10.0, 4.4)
+    est_ax, width_ax = fig.subplots(1, 2)
     for i, (name, rows) in enumerate(path.groupby("name", sort=False)):
         colour = palette[i % len(palette)]
-        ax.fill_between(rows["n"], rows["lower"], rows["upper"], color=colour, alpha=0.2)
-        ax.plot(rows["n"], rows["p"], color=colour, label=str(name))
-        if target is not None:
-            final = float(rows["p"].iloc[-1])
-            for edge in (final - target, final + target):
-                ax.axhline(edge, color=colour, linestyle=":", linewidth=0.8)
+        est_ax.fill_between(rows["n"], rows["lower"], rows["upper"], color=colour, alpha=0.15)
+        est_ax.plot(rows["n"], rows["p"], color=colour, marker="o", markersize=3, label=str(name))
+        width_ax.plot(rows["n"], rows["half_width"], color=colour, marker="o", markersize=3)
     if target is not None:
-        ax.plot([], [], color=GREY, linestyle=":", label=f"final estimate ± {target:g} (target)")
-    ax.set_xlabel("replications")
-    ax.set_ylabel("probability (95% Wilson interval)")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", frameon=False)
+        width_ax.axhline(target, color=GREY, linestyle="--", linewidth=1.2)
+        width_ax.text(
+            width_ax.get_xlim()[1], target, f" target {target:g}", va="bottom", ha="right",
+            fontsize=8, color="#555555",
+        )  # fmt: skip
+    est_ax.set_ylabel("probability (95% Wilson interval)")
+    est_ax.set_ylim(0, 1)
+    width_ax.set_ylabel("half-width of the interval")
+    width_ax.set_ylim(bottom=0)
+    for ax in (est_ax, width_ax):
+        ax.set_xlabel("replications")
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.legend(loc="outside right center", frameon=False, fontsize=8)
+    fig.suptitle("Headline estimates as replications were added (widest intervals shown)")
     return _save(fig, base, svg)
 
 

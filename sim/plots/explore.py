@@ -128,8 +128,8 @@ def prim_box_plot(result: Mapping[str, Any], base: Path, *, svg: bool = False) -
             lo = (r["min"] - r["range_min"]) / span
             hi = (r["max"] - r["range_min"]) / span
             ax.plot([lo, hi], [y, y], color=colour, linewidth=7, solid_capstyle="butt", zorder=2)
-            ax.text(lo, y + 0.22, f"{r['min']:.3g}", ha="center", va="bottom", fontsize=8)
-            ax.text(hi, y + 0.22, f"{r['max']:.3g}", ha="center", va="bottom", fontsize=8)
+            ax.text(lo, y + 0.22, f"{r['min']:.4g}", ha="left", va="bottom", fontsize=8)
+            ax.text(hi, y + 0.22, f"{r['max']:.4g}", ha="right", va="bottom", fontsize=8)
             for end, value, align in ((0, r["range_min"], "left"), (1, r["range_max"], "right")):
                 ax.text(end, y - 0.2, f"{value:.3g}", ha=align, va="top", fontsize=7, color=GREY)
         else:
@@ -144,7 +144,8 @@ def prim_box_plot(result: Mapping[str, Any], base: Path, *, svg: bool = False) -
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(
         f"PRIM box: coverage {box['coverage']:.2f}, density {box['density']:.2f}, "
-        f"mass {box['mass']:.2f} (orange: quasi-p > {result['parameters']['significance']:g})",
+        f"mass {box['mass']:.2f}\n(blue: significant; orange: quasi-p > "
+        f"{result['parameters']['significance']:g})",
         fontsize=10,
     )
     return _save(fig, base, svg)

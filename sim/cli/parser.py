@@ -257,13 +257,17 @@ def _add_discover(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("folder", type=Path, metavar="SWEEP_DIR", help="a sweep folder")
     p.add_argument(
-        "--outcome", required=True, metavar="NAME", help="an outcome column, e.g. cascade_size"
+        "--outcome",
+        required=True,
+        metavar="NAME",
+        help="an outcome column, e.g. cascade_size (required; default: none)",
     )
     p.add_argument(
         "--where",
         required=True,
         metavar="EXPR",
-        help='what makes a case of interest: an operator and a number, e.g. ">= 7"',
+        help='what makes a case of interest: an operator and a number, e.g. ">= 7" '
+        "(required; default: none)",
     )
     p.add_argument(
         "--on",

@@ -12,7 +12,8 @@ from treatysim.scenario.errors import Problem, ValidationError
 def run_precise(args: argparse.Namespace, loaded: Any, argv: list[str]) -> Any:
     """Run blocks until the rule holds or the cap is reached; write the run folder.
 
-    The outcome of the rule is printed on stderr in one line (and the cap, when hit, plainly).
+    The outcome of the rule is printed on stderr in one line; a cap that stopped the run is
+    printed even with ``--quiet``.
 
     Returns:
         The :class:`~treatysim.run.runner.RunSummary` of the written folder.
@@ -41,5 +42,6 @@ def run_precise(args: argparse.Namespace, loaded: Any, argv: list[str]) -> Any:
     sim.precision = record
     folder = args.out if args.out is not None else default_folder(loaded.model.name)
     summary = write_run_folder(sim, folder, command=["treatysim", *argv])
-    print(precision_text(record), file=sys.stderr)
+    if record["capped"] or not args.quiet:  # the cap is a warning: said even with --quiet
+        print(precision_text(record), file=sys.stderr)
     return summary

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from treatysim.analysis.envelopes import point_curves
 from treatysim.cli import main
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.run.sweep import SweepOptions, run_sweep
@@ -183,6 +184,13 @@ def test_lever_sweep_report_answers_in_words_and_figures(tmp_path: Path) -> None
     for name in ("robustness", "envelopes", "feature_scores_cascade_size"):
         assert (folder / "plots" / f"{name}.png").is_file()
     assert set(overview["envelopes"]["final_median"]) == {"reassurance=0.4", "reassurance=1"}
+    # the curves end at each point's mean cascade_size: the same definition as the outcome
+    runs = pd.read_parquet(folder / "runs.parquet")
+    events = pd.read_parquet(folder / "events.parquet")
+    ok = runs.groupby("point")["status"].apply(lambda s: int((s == "ok").sum()))
+    _, curves = point_curves(events, ok, treaty="ottawa", end="2027-12-31")
+    means = runs.groupby("point")["cascade_size"].mean().to_numpy()
+    np.testing.assert_allclose(curves[:, -1], means)
 
 
 def test_bundled_lever_sweep_is_valid() -> None:

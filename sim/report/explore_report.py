@@ -29,7 +29,7 @@ import pandas as pd
 
 from treatysim.analysis.condition import Condition, parse_where
 from treatysim.analysis.discovery import discover
-from treatysim.analysis.envelopes import envelopes, point_curves
+from treatysim.analysis.envelopes import CASCADE_STAGES, envelopes, point_curves
 from treatysim.analysis.robustness import lever_robustness
 from treatysim.analysis.scoring import feature_scores
 from treatysim.plots.explore import (
@@ -455,8 +455,11 @@ def _envelope_section(
     treaty = _primary_treaty(folder)
     if treaty is None or not (folder / EVENTS).is_file():
         return
+    # only the rows that make the cascade: a large sweep's events table need not fit in memory
     events = pd.read_parquet(
-        folder / EVENTS, columns=["point", "replication", "iso3", "treaty", "stage", "date"]
+        folder / EVENTS,
+        columns=["point", "replication", "iso3", "treaty", "stage", "date"],
+        filters=[("treaty", "==", treaty), ("stage", "in", list(CASCADE_STAGES))],
     )
     runs = pd.read_parquet(folder / RUNS, columns=["point", "status"])
     ok = (runs["status"] == "ok").groupby(runs["point"]).sum().reindex(range(manifest["points"]))

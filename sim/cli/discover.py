@@ -14,7 +14,7 @@ from treatysim.cli.parser import EXIT_BAD_INPUT, EXIT_OK
 
 def discover_command(args: argparse.Namespace, argv: list[str]) -> int:
     """Run PRIM, CART and feature scoring on a sweep folder; write ``discovery/``."""
-    from treatysim.report.explore_report import (
+    from treatysim.report.discovery_report import (
         DiscoveryError,
         DiscoverySettings,
         missing_explore,

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "export": _export,
         "demo": _demo,
+        "discover": _discover,
     }[args.command]
     try:
         return handler(args, list(argv) if argv is not None else sys.argv[1:])
@@ -120,17 +121,22 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     replications = args.replications or loaded.model.run.replications
     args.workers = _cap_workers(args, args.workers, replications, "replications")
-    summary = run_scenario(
-        loaded,
-        replications=args.replications,
-        seed=args.seed,
-        out=args.out,
-        workers=args.workers,
-        timeseries=args.timeseries,
-        quiet=args.quiet,
-        command=["treatysim", *argv],
-        engine=args.engine,
-    )
+    if args.precision is not None:
+        from treatysim.cli.precision import run_precise
+
+        summary = run_precise(args, loaded, argv)
+    else:
+        summary = run_scenario(
+            loaded,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            workers=args.workers,
+            timeseries=args.timeseries,
+            quiet=args.quiet,
+            command=["treatysim", *argv],
+            engine=args.engine,
+        )
     if args.no_report:
         _say(args, f"tables: {summary.folder}")
     else:
@@ -303,6 +309,12 @@ def _export(args: argparse.Namespace, argv: list[str]) -> int:
     for item in exported:
         _say(args, f"{item.target} ({item.rows:,} rows)")
     return EXIT_OK
+
+
+def _discover(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.discover import discover_command
+
+    return discover_command(args, argv)
 
 
 def _demo(args: argparse.Namespace, argv: list[str]) -> int:

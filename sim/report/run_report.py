@@ -25,6 +25,7 @@ from treatysim.plots import map as map_plots
 from treatysim.plots import run as plots
 from treatysim.report import markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
+from treatysim.report.precision_report import precision_markdown, precision_section
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import (
     PLOTS,
@@ -91,6 +92,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
         "",
     ]
+    if summary.get("precision"):
+        out += precision_markdown(summary["precision"])
     top = [s for s in ranked_states(tr) if tr["states"][s]["moved"]["p"]]
     out += ["## States most likely to announce an exit", ""]
     rows = []
@@ -399,6 +402,11 @@ def build_report(
     summary["engine"] = data.manifest.get("engine", "mesa")
     phase("plots")
     files = _plots(summary, data, world, svg)
+    if data.manifest.get("precision"):
+        summary["precision"], more = precision_section(
+            data.manifest["precision"], data.runs, data.events, world, folder / PLOTS, svg
+        )
+        files += more
     summary["plots"] = [str(p.relative_to(folder)) for p in files]
     summary = jsonable(summary)
     phase("summary.json and summary.md")

@@ -128,6 +128,7 @@ class Simulation:
         started: When the replications started (UTC).
         executor: Where they ran, for the manifest.
         engine: The engine that ran them (``mesa`` or ``batched``).
+        precision: The ``--precision`` record for the manifest (None for a fixed run).
     """
 
     loaded: Loaded[Any]
@@ -142,6 +143,7 @@ class Simulation:
     started: dt.datetime
     executor: str | int
     engine: str
+    precision: dict[str, Any] | None = None
 
     @property
     def failed(self) -> int:
@@ -362,6 +364,8 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "finished": dt.datetime.now(dt.UTC).isoformat(),
         "seconds": round(sim.seconds, 3),
     }
+    if sim.precision is not None:
+        manifest["precision"] = sim.precision
     write_json(folder / MANIFEST, manifest)
     mark_complete(folder)
     return RunSummary(folder, len(sim.tasks), failed, sim.seconds)

@@ -67,7 +67,7 @@ def test_a_state_at_war_waits_for_a_peers_deposit_then_suspends() -> None:
     no party has deposited (trigger 1), so it waits. LVA crosses on step 9 and, with zero
     waits, deposits on step 9, after EST's turn in that step's order; EST sees the deposit on
     step 10 (2025-03-12), where 1.5 − 0.6 > the cost 0.2: it suspends (allowed)."""
-    model, changes = run(world("EST, LVA", overrides=AT_WAR, treaty="suspension_allowed: true"))
+    _, changes = run(world("EST, LVA", overrides=AT_WAR, treaty="suspension_allowed: true"))
     assert first(changes, "EST", "deliberating").step == 1
     assert first(changes, "LVA", "notified").step == 9
     suspended = first(changes, "EST", "suspended")
@@ -121,7 +121,7 @@ def test_a_suspended_state_moves_on_to_withdrawal_once_its_conflict_ends() -> No
     """EST suspends on step 10. Its conflict ends on 2026-03-11 (step 62); its pressure is then
     0.75 (no conflict threat) > 0.6, so it announces on step 62 and, with zero waits, is
     notified that day; the withdrawal takes effect six months later, 2026-09-11."""
-    model, changes = run(
+    _, changes = run(
         world("EST, LVA", ESCALATION + CONFLICT_END, AT_WAR, treaty="suspension_allowed: true")
     )
     assert first(changes, "EST", "suspended").step == 10

@@ -293,3 +293,39 @@ def test_the_ceasefire_sign_reaches_the_decision() -> None:
     down = world("EST", CEASEFIRE.format(freed=1.0, intent=0.5, guarantee=0.0))
     assert first(run(up)[1], "EST", "announced").date == dt.date(2025, 3, 5)
     assert first(run(down)[1], "EST", "announced") is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "message"),
+    [
+        (
+            "groups:\n  pair: {members: [EST, LVA], decide: follow}\n",
+            "groups.pair",
+            "needs `leader`",
+        ),
+        (
+            "groups:\n  pair: {members: [EST, LVA], joint_threshold: 1.5}\n",
+            "groups.pair.joint_threshold",
+            "must be <= 1.0 (got 1.5)",
+        ),
+        (
+            CEASEFIRE.format(freed=0.5, intent=1.0, guarantee=0.0)
+            + "    guarantee_targets: [NARNIA]\n",
+            "events[0].guarantee_targets[0]",
+            "unknown state or group 'NARNIA'",
+        ),
+        (
+            CEASEFIRE.format(freed=0.5, intent=3.0, guarantee=0.0),
+            "events[0].intent_factor",
+            "must be <= 2.0 (got 3.0)",
+        ),
+    ],
+)
+def test_new_keys_are_validated_with_positions(extra: str, where: str, message: str) -> None:
+    """Bad values of the new keys: one positioned line each (file:line:col: key.path: message)."""
+    with pytest.raises(ValidationError) as caught:
+        load_scenario_text(hand_text("EST, LVA", extra), "hand.yaml")
+    lines = [str(p) for p in caught.value.problems]
+    assert any(
+        line.startswith("hand.yaml:") and f" {where}:" in line and message in line for line in lines
+    ), lines

@@ -329,3 +329,29 @@ def test_new_keys_are_validated_with_positions(extra: str, where: str, message: 
     assert any(
         line.startswith("hand.yaml:") and f" {where}:" in line and message in line for line in lines
     ), lines
+
+
+# -- 1. the spin-up from the full-scale invasion ---------------------------------------------
+
+
+def test_the_spin_up_summary_states_the_moves_before_2025() -> None:
+    """ottawa_2022 starts on 2022-02-24; its summary's moved_by_date for 2024-12-31 equals the
+    share of runs (and mean number of states) with a first move (announced or suspended) on or
+    before that day, counted here from the events table directly."""
+    import pandas as pd
+
+    import treatysim as ts
+    from treatysim.analysis.run_summary import Layout, summarize
+
+    result = ts.simulate("ottawa_2022", replications=12)
+    world = result.simulation.world
+    assert world.calendar.start == dt.date(2022, 2, 24)
+    summary = summarize(result.runs, result.events, Layout.from_world(world))
+    by = summary["treaties"]["ottawa"]["moved_by_date"]["2024-12-31"]
+    ev = result.events
+    moves = ev[(ev["treaty"] == "ottawa") & ev["stage"].isin(["announced", "suspended"])]
+    first_move = moves.groupby(["run_id", "iso3"])["date"].min()
+    early = first_move[pd.to_datetime(first_move) <= pd.Timestamp("2024-12-31")]
+    per_run = early.groupby(level="run_id").size().reindex(result.runs["run_id"], fill_value=0)
+    assert by["any"]["k"] == int((per_run > 0).sum()) and by["any"]["n"] == 12
+    assert by["movers"]["mean"] == pytest.approx(per_run.mean())

@@ -42,6 +42,8 @@ class DecisionInputs:
             filled in for rules that set ``uses_peer_count``.
         fixed_threshold: Per-state threshold for threshold rules, shape (..., n).
         margin: Hysteresis before retraction (pressure units; a number, or shape (..., 1, 1)).
+        deliberation_margin: Hysteresis before a deliberating state drops the idea (pressure
+            units; a number, or shape (..., 1, 1)).
     """
 
     threat: FloatArray
@@ -52,6 +54,26 @@ class DecisionInputs:
     peer_count: FloatArray
     fixed_threshold: FloatArray
     margin: float | FloatArray
+    deliberation_margin: float | FloatArray = 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the model's step needs from a rule, computed once: see :meth:`DecisionRule.judge`.
+
+    Attributes:
+        wants_exit: Pressure past the threshold, shape (..., n, k).
+        wants_retract: A state on its way out would retract, shape (..., n, k).
+        wants_return: A deliberating state would drop the idea, shape (..., n, k).
+        pressure: Broadcastable to (..., n, k).
+        threshold: Broadcastable to (..., n, k).
+    """
+
+    wants_exit: BoolArray
+    wants_retract: BoolArray
+    wants_return: BoolArray
+    pressure: FloatArray
+    threshold: FloatArray
 
 
 @dataclass(frozen=True)
@@ -100,9 +122,28 @@ class DecisionRule:
         Returns:
             ``(wants_exit, wants_retract)``, each of shape (..., n, k).
         """
+        verdict = self.judge(inputs)
+        return verdict.wants_exit, verdict.wants_retract
+
+    def judge(self, inputs: DecisionInputs) -> Verdict:
+        """Exit, retraction and return decisions with the pressure and threshold behind them.
+
+        A deliberating state returns to being a plain party when its pressure falls more than
+        the deliberation margin below its threshold (hysteresis: between the two it keeps
+        deliberating without announcing).
+        """
         pressure, threshold = self.pressure(inputs), self.threshold(inputs)
         wants_exit = pressure > threshold if self.strict else pressure >= threshold
-        return wants_exit, pressure < threshold - inputs.margin
+        wants_retract = pressure < threshold - inputs.margin
+        wants_return = pressure < threshold - inputs.deliberation_margin
+        shape = np.broadcast_shapes(np.shape(wants_exit), np.shape(inputs.commitment))
+        return Verdict(
+            np.broadcast_to(wants_exit, shape),
+            np.broadcast_to(wants_retract, shape),
+            np.broadcast_to(wants_return, shape),
+            pressure,
+            threshold,
+        )
 
     def explain(self, inputs: DecisionInputs) -> Decision:
         """What this rule compares and decides for every state and treaty, for reading.
@@ -155,10 +196,11 @@ class FractionalThresholdRule(DecisionRule):
     name = "fractional_threshold"
     strict = False
 
-    def decide(self, inputs: DecisionInputs) -> tuple[BoolArray, BoolArray]:
-        """Act when pressure reaches the threshold; never retract."""
-        wants_exit, _ = super().decide(inputs)
-        return wants_exit, np.zeros_like(wants_exit)
+    def judge(self, inputs: DecisionInputs) -> Verdict:
+        """Act when pressure reaches the threshold; never retract, never drop the idea."""
+        verdict = super().judge(inputs)
+        never = np.zeros(verdict.wants_exit.shape, dtype=bool)
+        return Verdict(verdict.wants_exit, never, never, verdict.pressure, verdict.threshold)
 
     def pressure(self, inputs: DecisionInputs) -> FloatArray:
         """Share of neighbours that have moved."""

@@ -106,8 +106,31 @@ def test_each_replication_may_carry_its_own_parameters() -> None:
     documents = [merged(base, change) for change in changes]
     forced = {"type": "forced_stage", "date": "2025-03-03", "state": "LTU", "treaty": "ottawa"}
     documents.append({**base, "events": [*base["events"], {**forced, "stage": "notified"}]})
+    # issue 12's numbers: group thresholds and lags, the war's clock, deliberation's hysteresis
+    joint = {"members": ["EST", "LVA", "LTU", "POL"], "decide": "together"}
+    follow = {"members": ["FIN", "SWE", "NOR"], "decide": "follow", "leader": "FIN"}
+    documents.append(
+        {
+            **base,
+            "groups": {"joint_statement_2025": {**joint, "joint_threshold": 0.3}, "north": follow},
+            "parameters": {"pipeline": {"conflict_move_cost": 0.0, "deliberation_margin": 0.5}},
+        }
+    )
+    documents.append(
+        {
+            **base,
+            "groups": {
+                "joint_statement_2025": {**joint, "joint_threshold": 0.9},
+                "north": {**follow, "joint_threshold": 0.2, "follow_months": 0.3},
+            },
+            "parameters": {"pipeline": {"conflict_exit_trigger": 0}},
+        }
+    )
     worlds = [world_of(document, path) for document in documents]
     order = [0, 1, 2, 3, 3, 1, 0, 2, 4, 0, 4]
+    assert_identical([worlds[i] for i in order], [100 + r for r in range(len(order))], "full")
+    # worlds that differ in the group numbers only (same groups) share one batch
+    order = [5, 6, 6, 5, 6]
     assert_identical([worlds[i] for i in order], [100 + r for r in range(len(order))], "full")
 
 
@@ -145,6 +168,9 @@ def events(draw: st.DrawFn, states: list[str], treaties: list[str]) -> dict[str,
             "source": "RUS",
             "freed_share": draw(SHARE),
             "ramp_months": draw(SHARE) * 6,
+            "guarantee_change": draw(st.sampled_from([-0.3, 0.0, 0.2])),
+            "guarantee_targets": [draw(state)],
+            "intent_factor": draw(st.sampled_from([0.5, 1.0, 1.3])),
             "ends_conflict_for": [draw(state)],
         },
         "escalation": {"source": "RUS", "capability_factor": draw(factor), "ramp_months": 2},
@@ -175,10 +201,21 @@ def events(draw: st.DrawFn, states: list[str], treaties: list[str]) -> dict[str,
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    """A small scenario: some states, one or two treaties, a bloc, events of every kind."""
+    """A small scenario: some states, one or two treaties, a bloc, a group that decides
+    together or follows a leader, a state at war, events of every kind."""
     states = draw(st.lists(st.sampled_from(STATES), min_size=3, max_size=8, unique=True))
     treaties = ["ottawa", "ccm"][: draw(st.integers(1, 2))]
     waiting = st.sampled_from([0, 0.5, 2.0])
+    front = draw(st.lists(st.sampled_from(states), min_size=2, max_size=4, unique=True))
+    decide = draw(st.sampled_from(["alone", "together", "follow"]))
+    group: dict[str, Any] = {
+        "members": front,
+        "decide": decide,
+        "joint_threshold": draw(st.sampled_from([0.0, 0.6, 1.0])),
+        "follow_months": draw(st.sampled_from([0, 0.5, 2.0])),
+    }
+    if decide == "follow":
+        group["leader"] = front[-1]
     return {
         "schema_version": 1,
         "name": "generated",
@@ -192,12 +229,17 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "title": t,
                 "notice_months": draw(st.sampled_from([0, 3, 6])),
                 "armed_conflict_blocks_exit": draw(st.booleans()),
+                "suspension_allowed": draw(st.booleans()),
             }
             for t in treaties
         },
-        "states": {"include": states},
+        "states": {
+            "include": states,
+            "overrides": {draw(st.sampled_from(states)): {"in_armed_conflict": True}},
+        },
         "groups": {
-            "baltic": {"members": ["EST", "LVA", "LTU"], "deposit_together": draw(st.booleans())}
+            "baltic": {"members": ["EST", "LVA", "LTU"], "deposit_together": draw(st.booleans())},
+            "front": group,
         },
         "threat_sources": {
             "RUS": {
@@ -223,6 +265,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "parliament_months": draw(waiting),
                 "deposit_months": draw(waiting),
                 "parliament_pass_probability": 0.8,
+                "deliberation_margin": draw(st.sampled_from([0.0, 0.1, 1.0])),
+                "conflict_exit_trigger": draw(st.sampled_from([0, 1, 2])),
+                "conflict_move_cost": draw(st.sampled_from([0.0, 0.2])),
             },
         },
         "events": draw(st.lists(events(states, treaties), min_size=1, max_size=8)),

@@ -95,9 +95,17 @@ def test_without_the_clause_war_does_not_delay_the_exit() -> None:
 
 
 def test_a_state_at_war_suspends_instead_of_announcing() -> None:
-    """A state already at war when it decides cannot leave under Art. 20(3), so it suspends."""
-    world = hand_world(extra=ESCALATION, overrides="{EST: {in_armed_conflict: true}}")
-    _, changes = run(world)
+    """A state already at war when it decides cannot leave under Art. 20(3); where the treaty
+    allows suspension and no peer's exit is needed (trigger 0), it suspends instead."""
+    text = hand_text(extra=ESCALATION, overrides="{EST: {in_armed_conflict: true}}")
+    text = text.replace(
+        "armed_conflict_blocks_exit: true",
+        "armed_conflict_blocks_exit: true\n    suspension_allowed: true",
+    )
+    text = text.replace(
+        "retraction_months: 0.01", "retraction_months: 0.01\n    conflict_exit_trigger: 0"
+    )
+    _, changes = run(build_world(load_scenario_text(text, "hand.yaml").model))
     assert first(changes, "EST", "suspended") is not None
     assert first(changes, "EST", "announced") is None
 

@@ -74,6 +74,8 @@ class RuleContract:
         assert any(c.stage == "announced" for c in first), "the world should make some state move"
 
     def test_never_moves_a_state_backwards_except_by_retraction(self, world: World) -> None:
+        """Forward only, except a retraction, and a deliberating state dropping the idea (it
+        returns to party); a suspended state moves on only to an announced withdrawal."""
         for seed in range(20):
             model, changes = run(world, seed=seed)
             stage: dict[tuple[str, str], str] = {}
@@ -84,6 +86,10 @@ class RuleContract:
                     assert before in {"announced", "approved", "notified"}
                 elif change.stage == "suspended":
                     assert before == "deliberating"
+                elif change.stage == "party":
+                    assert before == "deliberating", f"{key}: {before} -> party"
+                elif before == "suspended":
+                    assert change.stage == "announced", f"{key}: suspended -> {change.stage}"
                 else:
                     assert before in FORWARD, f"{key}: {before} -> {change.stage}"
                     assert FORWARD[change.stage] > FORWARD[before], (

@@ -73,6 +73,9 @@ def table() -> str:
         "",
         f"Mean number of states other than the five that announce by {first}: {extra:.3f}.",
         f"Ukraine: P(suspended by {first}) = {ukr['suspended']['by_date'][first]['p']:.3f}; "
+        f"P(announced a withdrawal by {first}) = "
+        f"{ukr['announced']['by_date'][first]['p']:.3f} (no suspension stage where the treaty "
+        "allows none; the withdrawal waits for the end of the conflict, ODD 7.5 step 3a); "
         f"P(withdrawn by the end) = {ukr['withdrawn']['end']['p'] or 0.0:.3f}.",
         f"Cascade size (announced or suspended): mean {size['mean']:.2f} "
         f"[{size['lo']:.2f}, {size['hi']:.2f}]; observed 6.",

@@ -126,6 +126,9 @@ def summarize(
                 for i, (iso3, name) in enumerate(zip(layout.ids, layout.names, strict=True))
             },
             "cascade_size": stats.size_summary(out["cascade_size"], confidence),
+            "moved_by_date": {
+                d: stats.moved_by(rc, day, confidence) for d, day in report_days.items()
+            },
             "means": {c: intervals.mean_interval(out[c], confidence) for c in out.columns[:6]},
             "first_exit": stats.first_exit_summary(out["days_to_first_exit"], confidence),
             "order": stats.order_matrix(rc, stats.top_states(rc), confidence),

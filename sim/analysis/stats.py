@@ -301,6 +301,21 @@ def moved_count(rc: Reach) -> NDArray[np.int64]:
     return np.asarray((~np.isnan(rc.days[:, :, columns])).any(axis=2).sum(axis=0), dtype=np.int64)
 
 
+def moved_by(rc: Reach, day: float, confidence: float = 0.95) -> dict[str, Any]:
+    """Moves (announced, suspended or further) on or before a day, with intervals.
+
+    Returns P(any party moved) and the expected number of movers (e.g. the quiet years 2022–24).
+    """
+    columns = [REACH_STAGES.index(s) for s in MOVED_STAGES]
+    days = rc.days[:, :, columns]
+    first = np.where(np.isnan(days), np.inf, days).min(axis=2)
+    movers = (first <= day).sum(axis=1)
+    return {
+        "any": proportion(int((movers > 0).sum()), rc.n_runs, confidence),
+        "movers": mean_interval(movers.astype(float), confidence),
+    }
+
+
 def top_states(rc: Reach, stage: str = "announced", limit: int = 6) -> list[str]:
     """The states most likely to reach ``stage`` (probability > 0), most likely first."""
     counts = rc.count(stage)

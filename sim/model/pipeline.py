@@ -4,10 +4,15 @@ Besides these, ``retracted`` (the attempt ended: retraction or a failed vote) an
 (suspension of the treaty's operation, Ukraine's 2025 move). Stage codes are small integers so the
 stage of every state in every treaty is one integer array; ``NOT_PARTY`` marks states that never
 were parties.
+
+Both engines call :func:`advance`, so every mechanism of the pipeline (deliberation and its
+return, joint decisions of groups, the war's clock of the armed-conflict clause, suspension)
+is one piece of code for the Mesa model and the batched engine alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +51,8 @@ def _bit(code: int) -> int:
 
 #: Stages whose states may move without a new decision.
 _IN_MOTION = _bit(DELIBERATING) | _bit(ANNOUNCED) | _bit(APPROVED) | _bit(NOTIFIED)
+#: Stages from which a group may carry a member into a joint announcement.
+_GROUP_PENDING = _bit(PARTY) | _bit(DELIBERATING)
 
 
 def _present(stage: NDArray[np.integer]) -> int:
@@ -69,6 +76,51 @@ class Transition:
 
     mask: BoolArray
     stage: int
+
+
+@dataclass(frozen=True)
+class JointGroup:
+    """A group whose members decide together (``groups.<name>.decide``), as rows of the model.
+
+    Attributes:
+        rows: The members' state rows, ascending.
+        follow: False: a joint announcement (together); True: followers of a leader.
+        leader: The leader's row (follow only), else -1.
+    """
+
+    rows: NDArray[np.intp]
+    follow: bool
+    leader: int = -1
+
+
+@dataclass(frozen=True)
+class StepMechanisms:
+    """The step's inputs to the mechanisms beyond the plain pipeline (issue 12).
+
+    Attributes:
+        pressure: The rule's pressure, broadcastable to (..., n, k).
+        threshold: The rule's threshold, broadcastable to (..., n, k).
+        wants_return: A deliberating state would drop the idea, shape (..., n, k).
+        suspension_allowed: Per treaty, shape (k,).
+        conflict_trigger: Parties that must have deposited before a state held up by the
+            armed-conflict clause moves (a number, or shape (..., 1, 1)).
+        conflict_cost: Pressure above the threshold such a state needs (number or (..., 1, 1)).
+        groups: The groups that decide together.
+        joint_share: Per group, the group threshold as a share of a member's own threshold:
+            indexable by group, each entry a number or shape (..., 1, 1).
+        p_follow: Per group, the probability this step that a ready follower follows its
+            leader, indexed like ``joint_share``.
+    """
+
+    pressure: FloatArray
+    threshold: FloatArray
+    wants_return: BoolArray
+    suspension_allowed: BoolArray
+    conflict_trigger: FloatArray | float
+    conflict_cost: FloatArray | float
+    groups: tuple[JointGroup, ...] = ()
+    joint_share: Any = ()
+    p_follow: Any = ()
 
 
 @dataclass
@@ -108,6 +160,7 @@ def advance(
     in_conflict: BoolArray,
     blocks_exit: BoolArray,
     effective_reached: BoolArray,
+    mechanisms: StepMechanisms | None = None,
 ) -> list[Transition]:
     """Move states along the pipeline for one step, in place.
 
@@ -130,15 +183,24 @@ def advance(
         in_conflict: Engaged in armed conflict, shape (n,).
         blocks_exit: Per treaty: armed conflict blocks exit (Ottawa Art. 20(3)), shape (k,).
         effective_reached: The notice period has run out by the end of this step, shape (n, k).
+        mechanisms: Pressure, threshold and the inputs of the mechanisms of issue 12 (return
+            from deliberation, joint decisions, the armed-conflict clause's clock, suspension).
+            None: the plain pipeline of before (kept for tests of the pipeline alone).
 
     Returns:
         The transitions, in the order they happened.
     """
     out: list[Transition] = []
+    mech = mechanisms
+    groups = () if mech is None else mech.groups
     # Most states sit still most steps: skip every rule whose source stage is empty. A stage
     # emptied during the step still counts as present: its rule then finds nobody.
     present = _present(stage)
-    if not present & _IN_MOTION and not (present & _bit(PARTY) and wants_exit.any()):
+    if (
+        not present & _IN_MOTION
+        and not (present & (_bit(PARTY) | _bit(SUSPENDED)) and wants_exit.any())
+        and not (groups and present & _GROUP_PENDING)
+    ):
         return out
 
     def has(code: int) -> int:
@@ -162,17 +224,29 @@ def advance(
             move(retracting & (draws.retraction < p_retraction), RETRACTED)
     if has(PARTY) and wants_exit.any():
         move((stage == PARTY) & wants_exit, DELIBERATING)
+    if mech is not None and has(DELIBERATING) and mech.wants_return.any():
+        # pressure fell well below the threshold: the idea is dropped (hysteresis)
+        move((stage == DELIBERATING) & mech.wants_return, PARTY)
+    if mech is not None and groups:
+        _groups(stage, draws, p_deliberation, mech, conflict_blocks, move)
     if has(DELIBERATING):
         deliberating = (stage == DELIBERATING) & wants_exit
         if deliberating.any():
             announcing = deliberating & (draws.deliberation < p_deliberation[col])
             if conflict_blocks.any():
-                # A state that could not leave while at war suspends the treaty instead
-                # (Ukraine, 2025).
-                move(announcing & conflict_blocks, SUSPENDED)
+                # the armed-conflict clause would hold up these states' exits
+                held = announcing & conflict_blocks
+                if mech is None:  # the plain pipeline: they suspend at once (Ukraine, 2025)
+                    move(held, SUSPENDED)
                 move(announcing & ~conflict_blocks, ANNOUNCED)
+                if mech is not None and held.any():
+                    _conflict_move(stage, held, mech, move)
             else:
                 move(announcing, ANNOUNCED)
+    if has(SUSPENDED) and wants_exit.any():
+        # Art. 20(3): once the conflict is over, a suspended state may move on to withdrawal
+        resuming = (stage == SUSPENDED) & wants_exit & ~conflict_blocks
+        move(resuming & (draws.deliberation < p_deliberation[col]), ANNOUNCED)
     if has(ANNOUNCED):
         voting = (stage == ANNOUNCED) & (draws.vote_timing < p_vote[col])
         if voting.any():
@@ -185,6 +259,74 @@ def advance(
     if has(NOTIFIED):
         move((stage == NOTIFIED) & effective_reached & ~conflict_blocks, WITHDRAWN)
     return out
+
+
+def _conflict_move(
+    stage: IntArray,
+    held: BoolArray,
+    mech: StepMechanisms,
+    move: Callable[[BoolArray, int], None],
+) -> None:
+    """States whose exit the armed-conflict clause holds up, whose deliberation has ended.
+
+    A state moves only when peers' exits have begun (at least ``conflict_trigger`` other
+    parties have deposited) and its pressure exceeds its threshold by ``conflict_cost``; it
+    then suspends where the treaty allows suspension, and otherwise announces a withdrawal
+    that takes effect once its conflict ends. Otherwise it keeps deliberating.
+    """
+    deposited = ((stage == NOTIFIED) | (stage == WITHDRAWN)).sum(axis=-2, keepdims=True)
+    excess = np.asarray(mech.pressure - mech.threshold)
+    going = held & (deposited >= mech.conflict_trigger) & (excess > mech.conflict_cost)
+    if going.any():
+        allowed = mech.suspension_allowed
+        move(going & allowed, SUSPENDED)
+        move(going & ~allowed, ANNOUNCED)
+
+
+def _groups(
+    stage: IntArray,
+    draws: StepDraws,
+    p_deliberation: FloatArray,
+    mech: StepMechanisms,
+    conflict_blocks: BoolArray,
+    move: Callable[[BoolArray, int], None],
+) -> None:
+    """Joint announcements and leaders' followers, group by group (in the scenario's order).
+
+    A member is *pending* while it is a party or deliberating and no armed-conflict clause holds
+    up its exit, and *ready* when its pressure exceeds ``joint_share`` × its own threshold.
+
+    * together: once every pending member is ready, all of them announce on the same step,
+      when the deliberation time of the group's first member (lowest row) runs out.
+    * follow: once the leader has moved, each ready pending follower announces with the
+      probability ``p_follow`` per step (an exponential lag), its own draw deciding.
+    """
+    for g, group in enumerate(mech.groups):
+        rows = group.rows
+        if len(rows) == 0 or (group.follow and group.leader < 0):
+            continue  # no member, or the leader is not in the scenario
+        sub = stage[..., rows, :]
+        pending = ((sub == PARTY) | (sub == DELIBERATING)) & ~conflict_blocks[..., rows, :]
+        if not pending.any():
+            continue
+        pressure = np.broadcast_to(mech.pressure, stage.shape)[..., rows, :]
+        threshold = np.broadcast_to(mech.threshold, stage.shape)[..., rows, :]
+        ready = pressure > mech.joint_share[g] * threshold
+        mask = np.zeros(stage.shape, dtype=bool)
+        if group.follow:
+            leader = moved(stage[..., group.leader : group.leader + 1, :])
+            follower = rows != group.leader
+            timer = draws.deliberation[..., rows, :] < mech.p_follow[g]
+            mask[..., rows, :] = pending & ready & leader & timer & follower[:, None]
+        else:
+            first = rows[0]
+            timer = (
+                draws.deliberation[..., first : first + 1, :]
+                < p_deliberation[..., first : first + 1, None]
+            )
+            together = (ready | ~pending).all(axis=-2, keepdims=True) & timer
+            mask[..., rows, :] = pending & together
+        move(mask, ANNOUNCED)
 
 
 def _depositing(stage: IntArray, ready: BoolArray, bloc: IntArray, n_blocs: int) -> BoolArray:

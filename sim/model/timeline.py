@@ -232,6 +232,7 @@ class Compiling:
         conflict_end: Shape (n,): proleptic ordinals.
         commitment_shift: Shape (n,).
         sensitivity: Shape (n,).
+        intent_factor: Shape (s,): factor on each source's perceived intent (ceasefires).
         campaigns: Norm campaigns so far: treaty column, per-state strength, window.
         forced: Forced stages so far.
     """
@@ -245,6 +246,7 @@ class Compiling:
     conflict_end: NDArray[np.int64] = field(init=False)
     commitment_shift: FloatArray = field(init=False)
     sensitivity: FloatArray = field(init=False)
+    intent_factor: FloatArray = field(init=False)
     campaigns: list[tuple[int, FloatArray, Window]] = field(default_factory=list)
     forced: list[Forced] = field(default_factory=list)
 
@@ -257,6 +259,7 @@ class Compiling:
         self.conflict_end = np.zeros(n, dtype=np.int64)
         self.commitment_shift = np.zeros(n)
         self.sensitivity = w.sensitivity.copy()
+        self.intent_factor = np.ones(len(w.sources.ids))
 
     def source(self, name: str) -> int:
         """Position of a threat source."""
@@ -287,10 +290,22 @@ def compiles(event_type: str) -> Callable[[EventCompiler], EventCompiler]:
 
 @compiles("ceasefire")
 def _ceasefire(c: Compiling, e: sc.Ceasefire) -> None:
-    """Frees a share of the forces tied down at that moment, over a ramp; may end conflicts."""
+    """A ceasefire's four channels (docs/ODD.md 7.6).
+
+    Forces freed: a share of the forces tied down at that moment, over a ramp (raises power).
+    Allied guarantees: the credibility of allied guarantees among the guarantee targets moves
+    by ``guarantee_change`` (clipped to [0, 1]). Intent: the source's perceived intent towards
+    every state is scaled by ``intent_factor`` (capped at 1). The conflict: named states' armed
+    conflicts end (no conflict threat; held-up exits may take effect).
+    """
     s = c.source(e.source)
     freed = e.freed_share * c.sources.tied_at(s, c.months)
     c.sources.add(s, "tied", -freed, Window(c.months, e.ramp_months))
+    if e.guarantee_change:
+        rows = c.world.rows(e.guarantee_targets)
+        c.credibility[rows] = np.clip(c.credibility[rows] + e.guarantee_change, 0.0, 1.0)
+    if e.intent_factor != 1.0:
+        c.intent_factor[s] *= e.intent_factor
     for state in e.ends_conflict_for:
         c.set_conflict(state, False, e.date)
 
@@ -368,7 +383,7 @@ def compile_timeline(world: World) -> Timeline:
             np.array([c.sources.tied_at(s, t1) for s in range(len(world.sources.ids))])
         )
         tracks["credibility"].add(c.credibility)
-        tracks["discounted"].add(discount(power, c.credibility))
+        tracks["discounted"].add(discount(power, c.credibility, c.intent_factor))
         campaigns.append(_campaign_layers(c.campaigns, world.party.shape, t0, t1))
         tracks["in_conflict"].add(c.in_conflict)
         tracks["conflict_end"].add(c.conflict_end)
@@ -400,11 +415,16 @@ class _Discount:
         self.key: bytes | None = None
         self.value: FloatArray | None = None
 
-    def __call__(self, power: FloatArray, credibility: FloatArray) -> FloatArray:
-        key = power.tobytes() + credibility.tobytes()
+    def __call__(
+        self, power: FloatArray, credibility: FloatArray, intent_factor: FloatArray
+    ) -> FloatArray:
+        key = power.tobytes() + credibility.tobytes() + intent_factor.tobytes()
         if key != self.key or self.value is None:
             src = self.sources
-            source = dynamics.source_threat(power, src.offensive, src.proximity, src.intent)
+            intent = src.intent
+            if (intent_factor != 1.0).any():
+                intent = np.minimum(intent * intent_factor[:, None], 1.0)
+            source = dynamics.source_threat(power, src.offensive, src.proximity, intent)
             self.value = dynamics.discounted_threat(source, credibility, self.weight)
             self.key = key
         return self.value

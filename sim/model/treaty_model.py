@@ -28,6 +28,7 @@ from treatysim.model.pipeline import (
     STAGES,
     WITHDRAWN,
     StepDraws,
+    StepMechanisms,
     advance,
     moved,
 )
@@ -97,6 +98,9 @@ class TreatyModel(mesa.Model):
             [world.scenario.treaties[t].armed_conflict_blocks_exit for t in world.treaties]
         )
         self.notice_months = [world.scenario.treaties[t].notice_months for t in world.treaties]
+        self.suspension_allowed = np.array(
+            [world.scenario.treaties[t].suspension_allowed for t in world.treaties]
+        )
 
         sources = world.sources
         self.exposure = (
@@ -206,10 +210,28 @@ class TreatyModel(mesa.Model):
         )
 
     def decide_and_advance(self, k: int) -> None:
-        """The decision rule says who wants out; the pipeline moves states along."""
+        """The decision rule says who wants out; the pipeline moves states along.
+
+        Besides the plain pipeline: deliberating states drop the idea when pressure falls, groups
+        announce together or follow their leader, and a state whose exit the armed-conflict
+        clause would hold up waits for peers' exits (see :class:`.pipeline.StepMechanisms`).
+        """
         w = self.world
         hazards = w.hazards
-        wants_exit, wants_retract = self.rule.decide(self.decision_inputs())
+        pipeline = self.params.pipeline
+        verdict = self.rule.judge(self.decision_inputs())
+        wants_exit, wants_retract = verdict.wants_exit, verdict.wants_retract
+        mechanisms = StepMechanisms(
+            pressure=verdict.pressure,
+            threshold=verdict.threshold,
+            wants_return=verdict.wants_return,
+            suspension_allowed=self.suspension_allowed,
+            conflict_trigger=pipeline.conflict_exit_trigger,
+            conflict_cost=pipeline.conflict_move_cost,
+            groups=w.joint_groups,
+            joint_share=w.joint_share,
+            p_follow=hazards.follow[k - 1],
+        )
         draws = StepDraws.of(self.draws.uniforms[k - 1])
         now = w.calendar.dates[k]
         transitions = advance(
@@ -227,6 +249,7 @@ class TreatyModel(mesa.Model):
             in_conflict=self.in_conflict,
             blocks_exit=self.blocks_exit,
             effective_reached=self.effective <= now.toordinal(),
+            mechanisms=mechanisms,
         )
         for transition in transitions:
             rows, cols = np.nonzero(transition.mask)
@@ -256,6 +279,7 @@ class TreatyModel(mesa.Model):
             ),
             fixed_threshold=self.thresholds,
             margin=self.params.pipeline.retraction_margin,
+            deliberation_margin=self.params.pipeline.deliberation_margin,
         )
 
     def felt_threat(self) -> FloatArray:

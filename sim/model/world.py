@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from treatysim.model.calendar import Calendar
 from treatysim.model.dynamics import as_matrix, hazard, ou_coefficients, row_normalise
+from treatysim.model.pipeline import JointGroup
 from treatysim.model.population import (
     DETERMINISTIC,
     fixed_thresholds,
@@ -131,12 +132,14 @@ class StepHazards:
         vote: Shape (steps, n): parliament votes.
         deposit: Shape (steps, n): the instrument is deposited.
         retraction: Shape (steps,): a state that wants to retract does so.
+        follow: Shape (steps, groups): a ready follower follows its group's leader.
     """
 
     deliberation: NDArray[np.float64]
     vote: NDArray[np.float64]
     deposit: NDArray[np.float64]
     retraction: NDArray[np.float64]
+    follow: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,9 @@ class World:
         border: Shape (n, n): shared land border.
         bloc: Shape (n,): index of the deposit bloc a state belongs to, or -1.
         bloc_names: Names of the deposit blocs.
+        joint_groups: The groups whose members decide together (``groups.<name>.decide``).
+        joint_share: Shape (groups,): each joint group's threshold, as a share of a member's own.
+        follow_months: Shape (groups,): mean lag of a follower behind its leader (months).
         sensitivity: Shape (n,): threat sensitivity (pressure per threat unit).
         stigma: Shape (n,): stigma (commitment units).
         commitment: Shape (n, k): baseline commitment (commitment units).
@@ -197,6 +203,9 @@ class World:
     border: NDArray[np.bool_]
     bloc: NDArray[np.int64]
     bloc_names: tuple[str, ...]
+    joint_groups: tuple[JointGroup, ...]
+    joint_share: NDArray[np.float64]
+    follow_months: NDArray[np.float64]
     sensitivity: NDArray[np.float64]
     stigma: NDArray[np.float64]
     commitment: NDArray[np.float64]
@@ -249,6 +258,7 @@ class World:
             vote=hazard(dt_months, self.parliament_months[None, :]),
             deposit=hazard(dt_months, self.deposit_months[None, :]),
             retraction=hazard(self.calendar.step_months, pipeline.retraction_months),
+            follow=hazard(dt_months, self.follow_months[None, :]),
         )
 
     @cached_property
@@ -337,6 +347,16 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
             if bloc[i] < 0:
                 bloc[i] = number
 
+    joint = [(name, g) for name, g in scenario.groups.items() if g.decide != "alone"]
+    joint_groups = tuple(
+        JointGroup(
+            rows=np.array(sorted(set(members([name]))), dtype=np.intp),
+            follow=g.decide == "follow",
+            leader=pos.get(g.leader, -1) if g.leader is not None else -1,
+        )
+        for name, g in joint
+    )
+
     def per_state(attr: str, default: float | NDArray[np.float64]) -> NDArray[np.float64]:
         out = np.array(np.broadcast_to(np.asarray(default, dtype=float), (n,)))
         for iso3, override in scenario.states.overrides.items():
@@ -368,6 +388,9 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         border=border,
         bloc=bloc,
         bloc_names=bloc_names,
+        joint_groups=joint_groups,
+        joint_share=np.array([g.joint_threshold for _, g in joint], dtype=float),
+        follow_months=np.array([g.follow_months for _, g in joint], dtype=float),
         sensitivity=per_state("threat_sensitivity", params.threat.sensitivity),
         stigma=per_state("stigma", derived_stigma(records, params.commitment)),
         commitment=commitment,

@@ -111,6 +111,13 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         ["state", "P(announced)", "P(notified)", "P(withdrawn)", "median announcement [IQR]"], rows
     )
     for d in summary["report_dates"]:
+        by = tr.get("moved_by_date", {}).get(d)
+        if by is not None:
+            out += [
+                f"By {d}: P(any party moved) {fmt_p(by['any'], 3)}; expected movers "
+                f"{fmt_p(by['movers'], 3)}.",
+                "",
+            ]
         rows = [
             [s, *(fmt_p(tr["states"][s]["stages"][g]["by_date"][d]) for g in stats.CURVE_STAGES)]
             for s in top[:TOP]

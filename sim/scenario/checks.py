@@ -159,6 +159,15 @@ class _Checker:
             elif cycle := self._cycle(name):
                 through = " -> ".join([*cycle, name])
                 self.add(("groups", name, "members"), f"group '{name}' contains itself ({through})")
+            elif group.leader is not None and self.name_ok(
+                group.leader, ("groups", name, "leader"), groups=False
+            ):
+                assert self.dataset is not None
+                if group.leader not in expand(group.members, self.scenario, self.dataset):
+                    self.add(
+                        ("groups", name, "leader"),
+                        f"the leader '{group.leader}' is not a member of group '{name}'",
+                    )
 
     def _cycle(self, start: str) -> list[str] | None:
         """The chain of groups through which ``start`` contains itself, if it does."""
@@ -300,7 +309,7 @@ class _Checker:
             treaty = getattr(event, "treaty", None)
             if treaty is not None:
                 self.treaty_ok(treaty, (*loc, "treaty"))
-            for field in ("targets", "ends_conflict_for"):
+            for field in ("targets", "ends_conflict_for", "guarantee_targets"):
                 names = getattr(event, field, None)
                 if names is not None:
                     self.names(names, (*loc, field))

@@ -28,6 +28,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("threat_sources.<id>", sc.ThreatSource),
     ("network.ties", sc.NetworkTies),
     ("treaties.<id>", sc.Treaty),
+    ("groups.<name>", sc.Group),
+    ("events[ceasefire]", sc.Ceasefire),
 )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from treatysim.scenario.types import Date, Frozen, Name, Stage, StateId
+from treatysim.scenario.types import Date, Frozen, Name, Stage, StateId, param
 
 
 class EventBase(Frozen):
@@ -21,16 +21,38 @@ class EventBase(Frozen):
 
 
 class Ceasefire(EventBase):
-    """A ceasefire frees a source's forces tied down elsewhere, over a ramp."""
+    """A ceasefire, through four channels whose net sign the model works out.
+
+    Forces freed (raise the source's available power), allied guarantees (change the
+    credibility of allied guarantees among the guarantee targets, up or down), the source's
+    perceived intent (scaled towards every state), and the end of named states' armed conflicts.
+    """
 
     type: Literal["ceasefire"]
     source: StateId = Field(description="The threat source whose forces are freed.")
-    freed_share: float = Field(
-        0.5, ge=0, le=1, description="Share of the tied-down capability that is freed (share)."
+    freed_share: float = param(
+        0.5, "share", "Share of the tied-down capability that is freed.",
+        ge=0, le=1, source="Pevkur (FT, 2025-03-30): ~300k of ~600k troops redeployable",
+    )  # fmt: skip
+    ramp_months: float = param(
+        6.0, "months", "Months over which the freed forces become available.",
+        ge=0, le=120, source="prior: redeployment and reconstitution take months",
+    )  # fmt: skip
+    guarantee_change: float = param(
+        0.0, "share (credibility)", "Change in the credibility of allied guarantees among the "
+        "guarantee targets (a guaranteed settlement raises it, a settlement imposed over allies' "
+        "heads lowers it).",
+        ge=-1, le=1, source="prior: centred on zero, sign unknown ex ante",
+    )  # fmt: skip
+    guarantee_targets: list[str] = Field(
+        default_factory=lambda: ["all"],
+        description="States or groups whose allied guarantees the ceasefire changes.",
     )
-    ramp_months: float = Field(
-        6.0, ge=0, le=120, description="Months over which the freed forces become available."
-    )
+    intent_factor: float = param(
+        1.0, "factor", "Multiplies the source's perceived intent towards every state (below 1: "
+        "the ceasefire is read as lower hostility; Walt 1987's intent).",
+        ge=0, le=2, source="prior: no change unless the scenario says so",
+    )  # fmt: skip
     ends_conflict_for: list[StateId] = Field(
         default_factory=list,
         description="States whose armed conflict ends with the ceasefire (e.g. UKR).",

@@ -142,6 +142,24 @@ class PipelineParameters(Frozen):
         0.3, "pressure units", "How far pressure must fall below the threshold before a state "
         "considers retracting (hysteresis).", ge=0, le=5, source="assumption",
     )  # fmt: skip
+    deliberation_margin: float = param(
+        0.1, "pressure units", "How far pressure must fall below the threshold before a "
+        "deliberating state drops the idea and is a plain party again (hysteresis; deliberation "
+        "is private, so the margin is below the retraction margin).",
+        ge=0, le=5, source="prior (assumption)",
+    )  # fmt: skip
+    conflict_exit_trigger: float = param(
+        1.0, "parties", "A state engaged in armed conflict, whose exit the armed-conflict clause "
+        "would hold up, moves only once at least this many other parties of the treaty have "
+        "deposited their instruments (peers' exits; Ukraine moved two days after the Baltic "
+        "deposits of 2025-06-27).",
+        ge=0, le=1000, source="prior; Ukraine 2025 (decree 2025-06-29)",
+    )  # fmt: skip
+    conflict_move_cost: float = param(
+        0.2, "pressure units", "Cost of moving while at war (an exit that cannot take effect, "
+        "or a suspension of contested legality): pressure must exceed the threshold by this "
+        "much.", ge=0, le=5, source="prior (assumption)",
+    )  # fmt: skip
 
 
 class ThresholdParameters(Frozen):

@@ -158,8 +158,10 @@ class Treaty(Frozen):
     suspension_allowed: bool = Field(
         False,
         description=(
-            "Whether the treaty allows suspension of its operation. When false, a suspension is "
-            "recorded but the state stays bound (22MSP on Ukraine, 2025)."
+            "Whether a state engaged in armed conflict, whose exit the armed-conflict clause "
+            "would hold up, may suspend the treaty's operation instead of announcing a "
+            "withdrawal. When false there is no suspension stage: such a state announces a "
+            "withdrawal, which takes effect only once its conflict ends (22MSP on Ukraine, 2025)."
         ),
     )
     parties: Parties = Field(
@@ -246,6 +248,37 @@ class Group(Frozen):
         ),
     )
     description: str = Field("", max_length=2000, description="What the group is.")
+    decide: Literal["alone", "together", "follow"] = Field(
+        "alone",
+        description=(
+            "How the members decide: alone (each by its own rule), together (a joint "
+            "announcement once every member still a party is past the group threshold) or "
+            "follow (members follow the leader's announcement within a lag, if past the group "
+            "threshold)."
+        ),
+    )
+    leader: StateId | None = Field(
+        None, description="The leader whose move the others follow (decide: follow only)."
+    )
+    joint_threshold: float = param(
+        0.8, "share of own threshold", "Group threshold: a member is ready to move with the "
+        "group when its pressure exceeds this share of its own threshold (coordination lowers "
+        "the bar; Chwe 2001).",
+        ge=0, le=1, source="prior: assurance among allies lowers the bar by a fifth",
+    )  # fmt: skip
+    follow_months: float = param(
+        1.0, "months", "Mean lag (exponential) with which a ready follower announces after its "
+        "leader has moved (decide: follow).",
+        ge=0, le=60, source="prior: 2025 lags of days to weeks (PL 7 Mar → joint 18 Mar)",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _leader_only_when_following(self) -> Group:
+        if self.decide == "follow" and self.leader is None:
+            raise ValueError("a group that follows a leader needs `leader`")
+        if self.decide != "follow" and self.leader is not None:
+            raise ValueError("`leader` is only read when decide is follow")
+        return self
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from treatysim.model.pipeline import (
     PARTY,
     WITHDRAWN,
     StepDraws,
+    StepMechanisms,
     advance,
     moved,
 )
@@ -140,10 +141,24 @@ class Batch:
         def commitment(w: World) -> Any:
             return w.scenario.parameters.commitment
 
+        def pipeline(w: World) -> Any:
+            return w.scenario.parameters.pipeline
+
         self.conflict_threat = ws.scalar(lambda w: threat(w).conflict_threat, 1)
         self.erosion = ws.scalar(lambda w: commitment(w).peer_erosion, 2)
         self.spillover = ws.scalar(lambda w: commitment(w).spillover, 2)
         self.margin = ws.scalar(lambda w: w.scenario.parameters.pipeline.retraction_margin, 2)
+        self.deliberation_margin = ws.scalar(lambda w: pipeline(w).deliberation_margin, 2)
+        self.conflict_trigger = ws.scalar(lambda w: pipeline(w).conflict_exit_trigger, 2)
+        self.conflict_cost = ws.scalar(lambda w: pipeline(w).conflict_move_cost, 2)
+        self.suspension_allowed = np.array(
+            [ws.first.scenario.treaties[t].suspension_allowed for t in ws.first.treaties]
+        )
+        self.joint_groups = ws.first.joint_groups
+        self.joint_share = _per_group(ws.per(lambda w: w.joint_share), ws.shared)
+        self.p_follow = [
+            _per_group(step, ws.shared) for step in ws.steps(lambda w: w.hazards.follow)
+        ]
         self.static = ws.per(lambda w: w.commitment + w.stigma[:, None])
         self.pass_probability = ws.per(lambda w: w.pass_probability)
         self.alarm_gain = ws.scalar(lambda w: threat(w).alarm_spread, 1) * ws.per(exposure)
@@ -230,8 +245,21 @@ class Batch:
             ),
             fixed_threshold=self.thresholds,
             margin=self.margin,
+            deliberation_margin=self.deliberation_margin,
         )
-        wants_exit, wants_retract = self.rule.decide(inputs)
+        verdict = self.rule.judge(inputs)
+        wants_exit, wants_retract = verdict.wants_exit, verdict.wants_retract
+        mechanisms = StepMechanisms(
+            pressure=verdict.pressure,
+            threshold=verdict.threshold,
+            wants_return=verdict.wants_return,
+            suspension_allowed=self.suspension_allowed,
+            conflict_trigger=self.conflict_trigger,
+            conflict_cost=self.conflict_cost,
+            groups=self.joint_groups,
+            joint_share=self.joint_share,
+            p_follow=self.p_follow[k - 1],
+        )
         now = self.cal.dates[k].toordinal()
         uniforms = self.uniforms[:, slot]
         transitions = advance(
@@ -249,6 +277,7 @@ class Batch:
             in_conflict=in_conflict,
             blocks_exit=self.blocks_exit,
             effective_reached=self.effective <= now,
+            mechanisms=mechanisms,
         )
         for transition in transitions:
             # np.nonzero on a 3-d mask is 15 times slower than on the flat one
@@ -326,6 +355,13 @@ def _graph(world: World, seed: int | None) -> Any:
     population = world.population
     assert population is not None and seed is not None
     return sparse_graph(population.network, population.size, seed, world.base_dir, list(world.ids))
+
+
+def _per_group(values: NDArray[Any], shared: bool) -> NDArray[Any]:
+    """Per-group numbers, group first: (g,) shared, else (g, B, 1, 1) from (B, g)."""
+    if shared:
+        return values
+    return np.moveaxis(values, -1, 0)[..., None, None]
 
 
 def _track(name: str) -> Callable[[World], NDArray[Any]]:

@@ -103,7 +103,8 @@ def check_shapes(worlds: Sequence[World]) -> None:
         if w is not worlds[0] and shape_key(w) != reference:
             raise ValueError(
                 "the worlds of a batch differ in shape (states, treaties, calendar, sources, "
-                "deposit blocs, armed-conflict clauses, rule or population)"
+                "deposit blocs, joint groups, armed-conflict and suspension clauses, rule or "
+                "population)"
             )
 
 
@@ -116,6 +117,8 @@ def shape_key(w: World) -> tuple[Any, ...]:
         w.calendar.dates,
         w.sources.ids,
         w.bloc.tobytes(),
+        tuple((g.rows.tobytes(), g.follow, g.leader) for g in w.joint_groups),
+        tuple(w.scenario.treaties[t].suspension_allowed for t in w.treaties),
         w.scenario.parameters.rule,
         tuple(w.scenario.treaties[t].armed_conflict_blocks_exit for t in w.treaties),
         None if population is None else (population.size, w.graph_per_replication),

@@ -7,6 +7,7 @@ the SIGKILL chaos test is ``tests/test_chaos.py``.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -103,6 +104,66 @@ def test_item2_run_manifest_lists_input_files(tmp_path: Path) -> None:
     assert manifest["inputs"]["states.dataset"]["sha256"]
 
 
+PER_POINT = """\
+schema_version: 1
+name: per_point_data
+base: base.yaml
+factors:
+  - {name: data, path: states.dataset, values: [a.csv, b.csv]}
+design: {type: grid}
+replications: 2
+outcomes: [cascade_size]
+seed: 3
+timeseries: none
+"""
+
+
+def _started(tmp: Path, sweep: Path) -> Path:
+    """A sweep folder as a crash right after its start leaves it (plan.json written)."""
+    folder = tmp / "out"
+    with _folder_lock(folder):
+        _open_folder(prepare(sweep), folder, resume=False)
+    return folder
+
+
+def test_item2_resume_refuses_a_changed_per_point_dataset(tmp_path: Path) -> None:
+    """A factor switches the dataset per point: the point's file (not the base's) is hashed."""
+    setup_sweep(tmp_path, SMALL, short=True)
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("dataset: europe_2025", "dataset: a.csv"), "utf-8")
+    for name in ("a.csv", "b.csv"):
+        shutil.copyfile(STATES, tmp_path / name)
+    sweep = tmp_path / "per_point.yaml"
+    sweep.write_text(PER_POINT, encoding="utf-8")
+    inputs = prepare(sweep).inputs()
+    assert inputs["points.states.dataset[b.csv]"]["path"] == str((tmp_path / "b.csv").resolve())
+    folder = _started(tmp_path, sweep)
+    stored = json.loads((folder / "plan.json").read_text())["fingerprint"]["inputs"]
+    assert "points.states.dataset[b.csv]" in stored
+    text = (tmp_path / "b.csv").read_text().replace("59.4372,24.7454", "59.5,24.8")
+    (tmp_path / "b.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        run_sweep(sweep, SweepOptions(out=folder, resume=True, workers=1))
+    message = str(info.value.problems[0])
+    assert "b.csv" in message and "changed" in message and "a.csv" not in message, message
+
+
+def test_item2_resume_refuses_a_changed_extends_base(tmp_path: Path) -> None:
+    """The sweep's base scenario extends another file: that file is hashed and named."""
+    sweep = setup_sweep(tmp_path, SMALL, short=True)
+    (tmp_path / "base.yaml").rename(tmp_path / "parent.yaml")
+    child = "schema_version: 1\nextends: parent.yaml\nname: child\n"
+    (tmp_path / "base.yaml").write_text(child, encoding="utf-8")
+    plan = prepare(sweep)
+    assert plan.inputs()["base.extends[0]"]["path"] == str((tmp_path / "parent.yaml").resolve())
+    folder = _started(tmp_path, sweep)
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(parent.read_text() + "# edited after the crash\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        run_sweep(sweep, SweepOptions(out=folder, resume=True, workers=1))
+    assert "parent.yaml (base.extends[0]) changed" in str(info.value.problems[0])
+
+
 # -- 3 and 14 -----------------------------------------------------------------------------------
 
 
@@ -127,6 +188,56 @@ def test_item14_report_refuses_tables_of_another_run(
     shutil.copyfile(tmp_path / "b" / "runs.parquet", tmp_path / "a" / "runs.parquet")
     code, _, err = run_cli(["report", str(tmp_path / "a")], capsys)
     assert code == 2 and "does not belong" in err and "Traceback" not in err
+
+
+def _one_line_refusal(argv: list[str], capsys: pytest.CaptureFixture[str], needle: str) -> None:
+    code, _, err = run_cli(argv, capsys)
+    lines = [line for line in err.splitlines() if not line.startswith("report [")]
+    assert code == 2 and len(lines) == 1 and needle in lines[0], (argv, code, err)
+    assert "Traceback" not in err
+
+
+def test_item3_readers_refuse_a_scenario_yaml_of_another_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The race of item 3 leaves one run's scenario.yaml with the other's tables."""
+    for name, sensitivity in (("a", "1.0"), ("b", "2.0")):
+        argv = ["run", str(RIOT), "-n", "2", "-q", "--no-report", "--out", str(tmp_path / name)]
+        argv += ["--set", f"parameters.threat.sensitivity={sensitivity}"]
+        assert run_cli(argv, capsys)[0] == 0
+    assert run_cli(["report", str(tmp_path / "a")], capsys)[0] == 0
+    shutil.copyfile(tmp_path / "b" / "scenario.yaml", tmp_path / "a" / "scenario.yaml")
+    a = str(tmp_path / "a")
+    for argv in (["report", a], ["compare", a, str(tmp_path / "b")], ["export", a]):
+        _one_line_refusal(argv, capsys, "scenario.yaml does not belong")
+
+
+def test_item14_sweep_readers_refuse_tables_of_another_sweep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """runs.parquet of another sweep (other seeds), one with a point's rows lost, a short design."""
+    import pyarrow.parquet as pq
+
+    sweep = setup_sweep(tmp_path, SMALL, short=True)
+    other = tmp_path / "other.yaml"
+    other.write_text(SMALL.replace("seed: 3", "seed: 4"), encoding="utf-8")
+    for name, path in (("s", sweep), ("t", other)):
+        argv = ["sweep", str(path), "-q", "-w", "1", "--out", str(tmp_path / name)]
+        assert run_cli(argv, capsys)[0] == 0
+    s = tmp_path / "s"
+    assert json.loads((s / "manifest.json").read_text())["runs_digest"]
+    assert run_cli(["report", str(s)], capsys)[0] == 0
+    runs = (s / "runs.parquet").read_bytes()
+    shutil.copyfile(tmp_path / "t" / "runs.parquet", s / "runs.parquet")
+    for argv in (["report", str(s)], ["export", str(s)]):
+        _one_line_refusal(argv, capsys, "another sweep's")
+    table = pq.read_table(io.BytesIO(runs))
+    pq.write_table(table.slice(0, table.num_rows - 1), s / "runs.parquet")
+    _one_line_refusal(["report", str(s)], capsys, "23 rows for 3 points x 8 replications")
+    (s / "runs.parquet").write_bytes(runs)
+    design = pq.read_table(s / "design.parquet")
+    pq.write_table(design.slice(0, 2), s / "design.parquet")
+    _one_line_refusal(["report", str(s)], capsys, "design.parquet does not belong")
 
 
 # -- 5 ------------------------------------------------------------------------------------------

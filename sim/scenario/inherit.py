@@ -56,9 +56,12 @@ class MergedDocument(Document):
     Attributes:
         event_index: Merged event index -> file -> the event's index in that file (the merge
             reorders events, so a problem names the event as the file that holds it numbers it).
+        bases: The base files merged in, nearest first.
     """
 
     event_index: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: The base files merged in, nearest first (their sha256 goes into manifests).
+    bases: tuple[Path, ...] = ()
 
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """A problem placed, and named, in the file that holds the key or value at ``loc``."""
@@ -130,7 +133,14 @@ def _resolve(doc: Document, path: Path | None, chain: tuple[Path, ...]) -> Docum
         raise ValidationError([doc.problem((EXTENDS,), EXTENDS, message)])
     if has_extends(base):
         base = _resolve(base, base_path, seen)
-    return merge_documents(base, doc)
+    merged = merge_documents(base, doc)
+    merged.bases = (base_path, *base_files(base))
+    return merged
+
+
+def base_files(doc: Document) -> tuple[Path, ...]:
+    """The files a document's ``extends`` chain merged in, nearest first (none: no base)."""
+    return doc.bases if isinstance(doc, MergedDocument) else ()
 
 
 def merge_documents(base: Document, child: Document) -> MergedDocument:

@@ -280,6 +280,57 @@ def test_item6_report_replaces_planted_symlinks_instead_of_following_them(
         assert path.is_file() and not path.is_symlink(), path
 
 
+def _figures() -> list[tuple[str, object]]:
+    """Every figure writer outside the run and sweep reports, with small inputs."""
+    from treatysim.analysis.reliability import reliability_table
+    from treatysim.plots.explore import feature_scores_plot
+    from treatysim.plots.reliability import reliability_plot
+
+    scores = pd.DataFrame({"factor": ["a", "b"], "score": [0.7, 0.3], "rank": [1, 2]})
+    rng = np.random.default_rng(6)
+    p = rng.uniform(size=40)
+    table = reliability_table(p, (rng.uniform(size=40) < p).astype(int), n_bins=4)
+    return [
+        ("feature_scores", lambda base: feature_scores_plot(scores, base)),
+        ("reliability", lambda base: reliability_plot({"model": table}, base)),
+    ]
+
+
+def test_item6_figures_replace_planted_links_and_survive_an_interrupted_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The explore and reliability figures (written in place before the fix) take the atomic
+    path too: a link planted in plots/ is replaced, not followed, and a write interrupted
+    halfway (a kill during a report) leaves the previous picture, not half of one."""
+    from matplotlib.figure import Figure
+
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    for name, draw in _figures():
+        target = plots / f"{name}.png"
+        victim = tmp_path / f"victim-{name}"
+        victim.write_text("precious", encoding="utf-8")
+        target.symlink_to(victim)
+        draw(plots / name)  # type: ignore[operator]
+        assert victim.read_text(encoding="utf-8") == "precious", name
+        assert target.is_file() and not target.is_symlink(), name
+        good = target.read_bytes()
+        assert good.startswith(b"\x89PNG"), name
+
+        def half_then_die(
+            self: Figure, fname: object, *args: object, good: bytes = good, **kwargs: object
+        ) -> None:
+            Path(str(fname)).write_bytes(good[: len(good) // 2])
+            raise KeyboardInterrupt("killed while saving")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(Figure, "savefig", half_then_die)
+            with pytest.raises(KeyboardInterrupt):
+                draw(plots / name)  # type: ignore[operator]
+        assert target.read_bytes() == good, f"{name}: a truncated picture was left behind"
+        assert [p.name for p in plots.iterdir() if p.name.startswith(".")] == [], name
+
+
 # -- 7 ------------------------------------------------------------------------------------------
 
 
@@ -332,11 +383,16 @@ def test_item9_workers_are_capped_at_tasks_and_cpus(
 
     pools: list[int] = []
     monkeypatch.setattr(executors, "local_pool", lambda n: pools.append(n) or _Inline())
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
     argv = ["run", str(RIOT), "-n", "2", "-w", "1000", "--no-report", "--out", str(tmp_path / "o")]
     code, _, err = run_cli(argv, capsys)
     assert code == 0
-    assert "--workers 1000: using" in err
-    assert all(n <= min(2, os.cpu_count() or 1) for n in pools)
+    assert "--workers 1000: using 2 (2 replications)" in err
+    assert pools == [2]  # one pool, of one process per task (not 1000)
+    pools.clear()
+    argv = ["run", str(RIOT), "-n", "9", "-w", "1000", "--no-report", "--out", str(tmp_path / "p")]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0 and "--workers 1000: using 4 (4 CPUs)" in err and pools == [4]
 
 
 class _Inline:
@@ -356,40 +412,72 @@ class _Inline:
 # -- 10 -----------------------------------------------------------------------------------------
 
 ORPHAN = """
-import os, time
-from treatysim.run.executors import local_pool
+import os, sys, time
+from treatysim.run.executors import open_executor
 
 def pid(_):
     time.sleep(0.3)
     return os.getpid()
 
 if __name__ == "__main__":
-    pool = local_pool(2)
-    pids = set(pool.map(pid, range(8)))
-    print(" ".join(map(str, sorted(pids))), flush=True)
-    time.sleep(120)
+    with open_executor(sys.argv[1], 2) as handle:
+        futures = [handle.executor.submit(pid, i) for i in range(8)]
+        pids = {f.result() for f in futures}
+        # a task still running when the parent dies: it must stop with its worker
+        handle.executor.submit(time.sleep, 300)
+        print(" ".join(map(str, sorted(pids))), flush=True)
+        time.sleep(300)
 """
 
 
-def test_item10_pool_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+def _descendants(root: int) -> set[int]:
+    """Every living process below ``root`` (read from /proc)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parent.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.parametrize("kind", ["local", "dask"])
+def test_item10_workers_exit_when_the_parent_is_killed(tmp_path: Path, kind: str) -> None:
+    """SIGKILL the parent only: every process it started (pool workers and the forkserver, or
+    the LocalCluster's worker processes) exits within seconds, and with it the running task.
+
+    The local pool's workers watch the parent's pid (a watchdog thread, :mod:`executors`); the
+    forkserver exits when its pipe from the parent closes; Dask's worker processes exit when
+    the pipe their nanny holds in the parent closes (``distributed.process.AsyncProcess``).
+    """
+    if kind == "dask":
+        pytest.importorskip("distributed")
     script = tmp_path / "orphan.py"
     script.write_text(textwrap.dedent(ORPHAN), encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+        [sys.executable, str(script), kind], stdout=subprocess.PIPE, text=True, cwd=tmp_path
     )
     assert proc.stdout is not None
-    pids = [int(p) for p in proc.stdout.readline().split()]
-    assert pids
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    started = _descendants(proc.pid)
+    assert workers and set(workers) <= started, (workers, started)
+    if kind == "local":
+        assert len(started) >= 3  # two workers and the forkserver (and a resource tracker)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    alive = pids
+    deadline = time.monotonic() + 15
+    alive = sorted(started)
     while alive and time.monotonic() < deadline:
         time.sleep(0.1)
-        alive = [p for p in pids if _alive(p)]
+        alive = [p for p in alive if _alive(p)]
     for pid in alive:  # do not leave them behind if the test fails
         os.kill(pid, signal.SIGKILL)
-    assert alive == [], "pool workers outlived their killed parent"
+    assert alive == [], f"{kind}: processes outlived their killed parent"
 
 
 def _alive(pid: int) -> bool:

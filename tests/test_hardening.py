@@ -104,6 +104,16 @@ def test_item2_run_manifest_lists_input_files(tmp_path: Path) -> None:
     assert manifest["inputs"]["states.dataset"]["sha256"]
 
 
+def test_item2_a_scenario_with_extends_lists_its_bases() -> None:
+    """A run's manifest hashes the scenario's bases (``extends``) like its datasets."""
+    from treatysim.scenario.dataset import scenario_inputs
+
+    files = scenario_inputs(load_scenario(ROOT / "scenarios" / "ceasefire_2025.yaml"))
+    assert files["extends[0]"].resolve() == (ROOT / "scenarios" / "ottawa_2025.yaml").resolve()
+    assert files["states.dataset"].name == "europe_states.csv"
+    assert "extends[0]" not in scenario_inputs(load_scenario(BALTIC))
+
+
 PER_POINT = """\
 schema_version: 1
 name: per_point_data

@@ -106,7 +106,7 @@ def test_item2_run_manifest_lists_input_files(tmp_path: Path) -> None:
 
 def test_item2_a_scenario_with_extends_lists_its_bases() -> None:
     """A run's manifest hashes the scenario's bases (``extends``) like its datasets."""
-    from treatysim.scenario.dataset import scenario_inputs
+    from treatysim.scenario.inherit import scenario_inputs
 
     files = scenario_inputs(load_scenario(ROOT / "scenarios" / "ceasefire_2025.yaml"))
     assert files["extends[0]"].resolve() == (ROOT / "scenarios" / "ottawa_2025.yaml").resolve()

@@ -24,9 +24,10 @@ from treatysim.results.tables import Task
 from treatysim.run.runner import resolved_document
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
 from treatysim.scenario.checks import check_scenario
-from treatysim.scenario.dataset import file_sha256, input_files, scenario_inputs
+from treatysim.scenario.dataset import file_sha256, input_files
 from treatysim.scenario.designs import DesignError, Points, generate
 from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.inherit import scenario_inputs
 from treatysim.scenario.keypath import set_path
 from treatysim.scenario.load import Loaded, load_scenario, load_sweep, validate_document
 from treatysim.scenario.schema import Scenario

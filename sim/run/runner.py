@@ -42,9 +42,9 @@ from treatysim.scenario.dataset import (
     BUNDLED_DATASETS,
     BUNDLED_OBSERVED,
     file_sha256,
-    scenario_inputs,
 )
 from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.inherit import scenario_inputs
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.yamlio import dump_yaml
 

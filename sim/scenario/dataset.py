@@ -18,8 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from treatysim.scenario.inherit import base_files
-from treatysim.scenario.yamlio import Loaded, read_limited
+from treatysim.scenario.yamlio import read_limited
 
 if TYPE_CHECKING:
     from treatysim.scenario.population import SyntheticPopulation
@@ -283,19 +282,6 @@ def input_files(scenario: Scenario, base_dir: Path | None = None) -> dict[str, P
         with contextlib.suppress(DatasetError):
             out["observed.dataset"] = dataset_path(scenario.observed.dataset, base_dir)
     return {role: path for role, path in out.items() if path.is_file()}
-
-
-def scenario_inputs(loaded: Loaded[Scenario]) -> dict[str, Path]:
-    """Every file a loaded scenario reads besides itself: :func:`input_files` and its bases.
-
-    Returns:
-        Role to file: the roles of :func:`input_files`, and ``extends[i]`` for the i-th base
-        file of its ``extends`` chain (nearest first).
-    """
-    files = input_files(loaded.model, loaded.base_dir)
-    for i, path in enumerate(base_files(loaded.document)):
-        files[f"extends[{i}]"] = path
-    return files
 
 
 def file_sha256(path: Path) -> str:

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from treatysim.scenario.bundled import scenario_root
+from treatysim.scenario.dataset import input_files
 from treatysim.scenario.errors import Problem, ValidationError, format_path
-from treatysim.scenario.yamlio import Document, Location, load_yaml_file, printable
+from treatysim.scenario.yamlio import Document, Loaded, Location, load_yaml_file, printable
 
 #: The key that names a base scenario.
 EXTENDS = "extends"
@@ -141,6 +142,19 @@ def _resolve(doc: Document, path: Path | None, chain: tuple[Path, ...]) -> Docum
 def base_files(doc: Document) -> tuple[Path, ...]:
     """The files a document's ``extends`` chain merged in, nearest first (none: no base)."""
     return doc.bases if isinstance(doc, MergedDocument) else ()
+
+
+def scenario_inputs(loaded: Loaded[Any]) -> dict[str, Path]:
+    """Every file a loaded scenario reads besides itself: its datasets, edge list and bases.
+
+    Returns:
+        Role to file: the roles of :func:`treatysim.scenario.dataset.input_files`, and
+        ``extends[i]`` for the i-th base file of its ``extends`` chain (nearest first).
+    """
+    files = input_files(loaded.model, loaded.base_dir)
+    for i, path in enumerate(base_files(loaded.document)):
+        files[f"extends[{i}]"] = path
+    return files
 
 
 def merge_documents(base: Document, child: Document) -> MergedDocument:

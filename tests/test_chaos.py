@@ -3,7 +3,13 @@ to tables identical to an uninterrupted sweep (issue 14's acceptance).
 
 The kills are seeded: after each session commits a new runs shard, the test waits a random
 fraction of a second and kills the process. After the second kill one runs shard gets four
-flipped bytes and another group's events shard is truncated to 600 bytes.
+flipped bytes and another group's events shard is truncated to 600 bytes. The last resume and
+the uninterrupted reference run in-process on the batched engine.
+
+Cost (pytest wall time on 2 cores at a load average of 10 to 12 from other jobs): 189 s with
+CLI sessions in chunks of 32, a final CLI resume with its report and a reference on a 2-process
+pool (chaos phase 71 s, final resume 28 s, reference 47 s); 95 s with the final resume and the
+reference in-process; 76 s with sessions in chunks of 4 (chaos phase 48 s, 4 s, 5 s).
 """
 
 from __future__ import annotations
@@ -21,13 +27,21 @@ import pandas as pd
 import pytest
 from test_sweep_resume import BIG, setup_sweep, tables
 
-from treatysim.cli import main
 from treatysim.results.shards import SHARDS
 from treatysim.run.sweep import SweepOptions, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 #: At least this many SIGKILLs before the final resume.
 KILLS = 5
+#: One session of the killed sweep.
+SESSION = """
+import sys
+from pathlib import Path
+from treatysim.run.sweep import SweepOptions, run_sweep
+sweep, out = Path(sys.argv[1]), Path(sys.argv[2])
+options = SweepOptions(out=out, resume=out.exists(), workers=1, chunk_size=4, engine="mesa")
+run_sweep(sweep, options)
+"""
 
 
 def _shards(out: Path) -> set[str]:
@@ -61,30 +75,18 @@ def test_sigkill_storm_with_damaged_shards_resumes_to_identical_tables(tmp_path:
     sweep = setup_sweep(tmp_path, BIG, short=True)
     out = tmp_path / "chaos"
     rng = np.random.default_rng(14)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [
-        sys.executable,
-        "-m",
-        "treatysim",
-        "sweep",
-        str(sweep),
-        "--out",
-        str(out),
-        "-w",
-        "1",
-        "-q",
-        # the Mesa engine: slow enough that every kill lands mid-sweep (the batched engine
-        # finishes this sweep before the first kill); resume is engine-independent
-        "--engine",
-        "mesa",
-    ]
+    # Each session is a process running the sweep (what `treatysim sweep --out OUT [--resume]`
+    # runs) on the Mesa engine, slow enough that every kill lands mid-sweep (the batched engine
+    # finishes this sweep before the first kill; resume is engine-independent), in chunks of 4
+    # runs so that the first shard is committed about a second after the start (chunks of 32
+    # took 3 to 8 s), which makes each session, and the test, shorter.
+    argv = [sys.executable, "-c", SESSION, str(sweep), str(out)]
     kills, damaged, start = 0, [], time.monotonic()
     while kills < KILLS:
         before = _shards(out)
         proc = subprocess.Popen(
-            [*argv, *(["--resume"] if out.exists() else [])],
+            argv,
             cwd=tmp_path,
-            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -107,13 +109,22 @@ def test_sigkill_storm_with_damaged_shards_resumes_to_identical_tables(tmp_path:
             damaged = _damage(out)
     assert len(damaged) == 2, damaged
     assert (out / "INCOMPLETE").exists()
-    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "-w", "1", "-q"]) == 0
     chaos_seconds = time.monotonic() - start
-    reference = run_sweep(sweep, SweepOptions(out=tmp_path / "reference", workers=2))
+    # the final resume and the reference in-process, on the batched engine, without a report:
+    # the CLI's resume (exit code, report) is test_sweep_resume's; independence from the number
+    # of workers is test_sweep's. A process pool here cost 20-45 s on a busy machine.
+    resumed = run_sweep(sweep, SweepOptions(out=out, resume=True, workers=1, quiet=True))
+    assert resumed.executed > 0 and resumed.failed == 0 and resumed.ok == 2400
+    resume_seconds = time.monotonic() - start - chaos_seconds
+    reference = run_sweep(sweep, SweepOptions(out=tmp_path / "reference", workers=1, quiet=True))
+    reference_seconds = time.monotonic() - start - chaos_seconds - resume_seconds
     runs, events = tables(out)
     ref_runs, ref_events = tables(reference.folder)
     assert len(runs) == 2400 and not runs.duplicated(["point", "replication"]).any()
     pd.testing.assert_frame_equal(runs, ref_runs)
     pd.testing.assert_frame_equal(events, ref_events)
     assert not (out / SHARDS).exists() and not (out / "INCOMPLETE").exists()
-    print(f"{kills} kills, damaged: {damaged}; chaos phase {chaos_seconds:.1f} s")
+    print(
+        f"{kills} kills, damaged: {damaged}; chaos phase {chaos_seconds:.1f} s, final resume "
+        f"{resume_seconds:.1f} s, reference {reference_seconds:.1f} s"
+    )

@@ -14,7 +14,6 @@ never runs the model, so ``treatysim report DIR`` rebuilds it at any time. It wr
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.plots.sweep import level_label, sweep_plots
 from treatysim.report.explore_report import explore_sections
 from treatysim.report.markdown import table_row
+from treatysim.results.integrity import sweep_folder_mismatch
 from treatysim.results.store import (
     DESIGN,
     INCOMPLETE,
@@ -42,6 +42,7 @@ from treatysim.results.store import (
     SUMMARY_JSON,
     SUMMARY_MD,
     StoreError,
+    read_manifest,
     write_json,
     write_parquet,
     write_text,
@@ -107,10 +108,9 @@ def _sweep_manifest(folder: Path, require_complete: bool) -> dict[str, Any]:
     Raises:
         StoreError: Not a sweep folder, an incomplete one, or a missing table.
     """
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
+    if not (folder / MANIFEST).is_file():
         raise StoreError(f"{folder}: not a sweep folder (no {MANIFEST})")
-    manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(folder)
     if manifest.get("kind") != "sweep":
         raise StoreError(f"{folder}: not a sweep folder (manifest kind {manifest.get('kind')!r})")
     if require_complete and (folder / INCOMPLETE).exists():
@@ -119,6 +119,8 @@ def _sweep_manifest(folder: Path, require_complete: bool) -> dict[str, Any]:
     for name in (RUNS, DESIGN):
         if not (folder / name).is_file():
             raise StoreError(f"{folder}: missing {name}")
+    if problem := sweep_folder_mismatch(folder, manifest):
+        raise StoreError(problem)
     return manifest
 
 

@@ -14,7 +14,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from treatysim.results.store import INCOMPLETE, MANIFEST, atomic_path
+from treatysim.results.integrity import scenario_mismatch, sweep_folder_mismatch
+from treatysim.results.store import (
+    INCOMPLETE,
+    MANIFEST,
+    RUNS,
+    SCENARIO,
+    StoreError,
+    atomic_path,
+    check_belongs,
+    read_manifest,
+)
+from treatysim.scenario.errors import ValidationError
+from treatysim.scenario.load import load_scenario
 
 FORMATS = ("csv",)
 
@@ -55,6 +67,8 @@ def export_folder(folder: Path | str, out: Path | str | None = None) -> list[Exp
         raise ExportError(f"{folder}: not a results folder (no {MANIFEST})")
     if (folder / INCOMPLETE).exists():
         raise ExportError(f"{folder}: the folder is incomplete; finish or resume it first")
+    if problem := _mismatch(folder):
+        raise ExportError(problem)
     sources = sorted(folder.glob("*.parquet"))
     if not sources:
         raise ExportError(f"{folder}: no tables to export")
@@ -70,3 +84,36 @@ def export_folder(folder: Path | str, out: Path | str | None = None) -> list[Exp
             pacsv.write_csv(table, tmp)
         exported.append(Exported(source, target, table.num_rows))
     return exported
+
+
+def _mismatch(folder: Path) -> str | None:
+    """Whether the folder's tables, stored scenario and manifest belong together, as one line.
+
+    Run and sweep folders are checked (:mod:`treatysim.results.integrity`); other kinds
+    (calibration folders) have no such record.
+    """
+    try:
+        manifest = read_manifest(folder)
+        kind = manifest.get("kind", "run")
+        if kind == "sweep":
+            return sweep_folder_mismatch(folder, manifest)
+        if kind != "run":
+            return None
+        if (folder / SCENARIO).is_file():
+            stored = load_scenario(folder / SCENARIO).document.data
+            if problem := scenario_mismatch(folder, manifest, stored):
+                return problem
+        if isinstance(manifest.get("run_ids"), list) and (folder / RUNS).is_file():
+            names = pq.read_schema(folder / RUNS).names
+            columns = [c for c in ("run_id", "seed") if c in names]
+            check_belongs(
+                folder, manifest, pq.read_table(folder / RUNS, columns=columns).to_pandas()
+            )
+    except StoreError as exc:
+        return str(exc)
+    except ValidationError as exc:
+        return f"{folder}: unreadable {SCENARIO} ({exc.problems[0].message})"
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"{folder}: unreadable table ({first})"
+    return None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from treatysim.model.world import World, build_world
+from treatysim.results.integrity import scenario_mismatch
 from treatysim.scenario.load import load_scenario
 from treatysim.scenario.schema import Scenario
 
@@ -161,7 +162,8 @@ def load_run(
             report, written just before the marker is removed).
 
     Raises:
-        StoreError: The folder is missing, incomplete or lacks a table.
+        StoreError: The folder is missing, incomplete or lacks a table, or its scenario.yaml or
+            runs.parquet is not the one its manifest describes.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -174,7 +176,10 @@ def load_run(
     for name in (RUNS, EVENTS, SCENARIO):
         if not (folder / name).is_file():
             raise StoreError(f"{folder}: missing {name}")
-    scenario = load_scenario(folder / SCENARIO).model
+    stored = load_scenario(folder / SCENARIO)
+    if problem := scenario_mismatch(folder, manifest, stored.document.data):
+        raise StoreError(problem)
+    scenario = stored.model
     ts_path = folder / TIMESERIES
     runs = pd.read_parquet(folder / RUNS)
     check_belongs(folder, manifest, runs)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from treatysim.scenario.checks import check_scenario
 from treatysim.scenario.dataset import file_sha256, input_files
 from treatysim.scenario.designs import DesignError, Points, generate
 from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.inherit import scenario_inputs
 from treatysim.scenario.keypath import set_path
 from treatysim.scenario.load import Loaded, load_scenario, load_sweep, validate_document
 from treatysim.scenario.schema import Scenario
@@ -34,6 +36,13 @@ from treatysim.scenario.yamlio import Document
 
 #: Version of the shard layout; a folder written by another layout is not resumed.
 LAYOUT_VERSION = 1
+#: Scenario key paths that name a file (a factor that sets one makes points read other files).
+FILE_KEYS = ("states.dataset", "states.synthetic.network.file", "observed.dataset")
+
+
+def _touches(path: str, key: str) -> bool:
+    """Whether setting key path ``path`` can change the value at ``key`` (equal or a parent)."""
+    return key == path or key.startswith(path + ".")
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class SweepPlan:
     base: Loaded[Any]
     points: Points
     base_resolved: dict[str, Any]
+    _input_files: dict[str, Path] | None = field(default=None, repr=False, compare=False)
 
     @property
     def sweep(self) -> Sweep:
@@ -122,17 +132,39 @@ class SweepPlan:
     def input_files(self) -> dict[str, Path]:
         """Every file the sweep reads besides the sweep and base files, by role.
 
-        The base scenario's dataset, observed dataset and edge list, and the design table.
+        The base scenario's dataset, observed dataset, edge list and ``extends`` bases
+        (``base.<role>``); the design table (``design.file``); and, when a factor sets one of
+        those file keys, every other file a point's scenario reads
+        (``points.<role>[<path>]``, the path relative to the sweep file's folder).
         """
-        files = {
-            f"base.{role}": path
-            for role, path in input_files(self.base.model, self.base.base_dir).items()
-        }
-        design = self.sweep.design
-        if design.type == "table" and design.file:
-            path = (self.loaded.base_dir or Path.cwd()) / design.file
-            if path.is_file():
-                files["design.file"] = path
+        if self._input_files is None:
+            files = {f"base.{role}": path for role, path in scenario_inputs(self.base).items()}
+            design = self.sweep.design
+            if design.type == "table" and design.file:
+                path = (self.loaded.base_dir or Path.cwd()) / design.file
+                if path.is_file():
+                    files["design.file"] = path
+            files.update(self._point_files({p.resolve() for p in files.values()}))
+            self._input_files = files
+        return dict(self._input_files)
+
+    def _point_files(self, known: set[Path]) -> dict[str, Path]:
+        """Files the points read that the base does not, when a factor sets a file key."""
+        paths = [f.path for f in self.sweep.factors]
+        if not any(_touches(path, role) for path in paths for role in FILE_KEYS):
+            return {}
+        folder = self.loaded.base_dir or Path.cwd()
+        files: dict[str, Path] = {}
+        for point in range(self.n_points):
+            try:
+                loaded, _ = self.point_scenario(point)
+            except ValidationError:
+                continue  # refused by prepare's point check (or later, at run time)
+            for role, path in input_files(loaded.model, loaded.base_dir).items():
+                if path.resolve() not in known:
+                    known.add(path.resolve())
+                    name = os.path.relpath(path.resolve(), folder.resolve())
+                    files[f"points.{role}[{name}]"] = path
         return files
 
     def inputs(self) -> dict[str, dict[str, str]]:

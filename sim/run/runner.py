@@ -42,9 +42,9 @@ from treatysim.scenario.dataset import (
     BUNDLED_DATASETS,
     BUNDLED_OBSERVED,
     file_sha256,
-    input_files,
 )
 from treatysim.scenario.errors import Problem, ValidationError
+from treatysim.scenario.inherit import scenario_inputs
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.yamlio import dump_yaml
 
@@ -349,7 +349,7 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "resolved_scenario_sha256": sim.digest,
         "inputs": {
             role: {"path": str(path.resolve()), "sha256": file_sha256(path)}
-            for role, path in input_files(sim.loaded.model, sim.loaded.base_dir).items()
+            for role, path in scenario_inputs(sim.loaded).items()
         },
         "scenario_name": sim.loaded.model.name,
         "root_seed": sim.root,

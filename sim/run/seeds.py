@@ -9,10 +9,12 @@ Sweeps use the spawn key ``(point, replication)``.
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
 
 import numpy as np
+
+from treatysim.results.integrity import scenario_digest
+
+__all__ = ["replication_seed", "run_id", "scenario_digest"]
 
 
 def replication_seed(root: int, *key: int) -> int:
@@ -23,12 +25,6 @@ def replication_seed(root: int, *key: int) -> int:
     """
     child = np.random.SeedSequence(root, spawn_key=key)
     return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def scenario_digest(resolved: dict[str, Any]) -> str:
-    """A stable digest of a resolved scenario (canonical JSON)."""
-    text = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_id(digest: str, root_seed: int, *key: int) -> str:

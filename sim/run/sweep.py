@@ -38,6 +38,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from treatysim.results.integrity import RUNS_DIGEST, read_keys, runs_digest
 from treatysim.results.manifest import environment_info, package_versions, sha256_file
 from treatysim.results.shards import (
     FAILURES_LISTED,
@@ -56,6 +57,7 @@ from treatysim.results.store import (
     LOCK,
     MANIFEST,
     PLAN,
+    RUNS,
     SCENARIO,
     SWEEP_COPY,
     atomic_path,
@@ -329,6 +331,7 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
             timeseries=plan.sweep.timeseries == "counts",
         )
         manifest = _manifest(plan, stored, result, opts.command, n_workers, session)
+        manifest[RUNS_DIGEST] = runs_digest(read_keys(folder / RUNS))
         write_json(folder / MANIFEST, manifest)
         shutil.rmtree(folder / SHARDS, ignore_errors=True)
         (folder / INCOMPLETE).unlink(missing_ok=True)

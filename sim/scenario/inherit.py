@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from treatysim.scenario.bundled import scenario_root
+from treatysim.scenario.dataset import input_files
 from treatysim.scenario.errors import Problem, ValidationError, format_path
-from treatysim.scenario.yamlio import Document, Location, load_yaml_file, printable
+from treatysim.scenario.yamlio import Document, Loaded, Location, load_yaml_file, printable
 
 #: The key that names a base scenario.
 EXTENDS = "extends"
@@ -56,9 +57,12 @@ class MergedDocument(Document):
     Attributes:
         event_index: Merged event index -> file -> the event's index in that file (the merge
             reorders events, so a problem names the event as the file that holds it numbers it).
+        bases: The base files merged in, nearest first.
     """
 
     event_index: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: The base files merged in, nearest first (their sha256 goes into manifests).
+    bases: tuple[Path, ...] = ()
 
     def problem(self, loc: Location, path: str, message: str, *, key: bool = False) -> Problem:
         """A problem placed, and named, in the file that holds the key or value at ``loc``."""
@@ -130,7 +134,27 @@ def _resolve(doc: Document, path: Path | None, chain: tuple[Path, ...]) -> Docum
         raise ValidationError([doc.problem((EXTENDS,), EXTENDS, message)])
     if has_extends(base):
         base = _resolve(base, base_path, seen)
-    return merge_documents(base, doc)
+    merged = merge_documents(base, doc)
+    merged.bases = (base_path, *base_files(base))
+    return merged
+
+
+def base_files(doc: Document) -> tuple[Path, ...]:
+    """The files a document's ``extends`` chain merged in, nearest first (none: no base)."""
+    return doc.bases if isinstance(doc, MergedDocument) else ()
+
+
+def scenario_inputs(loaded: Loaded[Any]) -> dict[str, Path]:
+    """Every file a loaded scenario reads besides itself: its datasets, edge list and bases.
+
+    Returns:
+        Role to file: the roles of :func:`treatysim.scenario.dataset.input_files`, and
+        ``extends[i]`` for the i-th base file of its ``extends`` chain (nearest first).
+    """
+    files = input_files(loaded.model, loaded.base_dir)
+    for i, path in enumerate(base_files(loaded.document)):
+        files[f"extends[{i}]"] = path
+    return files
 
 
 def merge_documents(base: Document, child: Document) -> MergedDocument:

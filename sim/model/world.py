@@ -15,11 +15,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model.calendar import Calendar
-from treatysim.model.dynamics import as_matrix, hazard, ou_coefficients, row_normalise
+from treatysim.model.dynamics import (
+    SMALL,
+    Complete,
+    as_matrix,
+    hazard,
+    ou_coefficients,
+    row_normalise,
+)
 from treatysim.model.population import (
     DETERMINISTIC,
     fixed_thresholds,
-    generate_graph,
+    sparse_empty,
+    synthetic_weights,
 )
 from treatysim.model.timeline import Timeline, compile_timeline
 from treatysim.scenario.checks import expand
@@ -79,6 +87,13 @@ class NetworkViews:
                 from its edges), which stays sparse unless it is small or dense.
             party: Shape (n, k).
         """
+        if isinstance(weights, Complete):  # products in closed form, no n × n array
+            every = np.ones(party.shape[0], dtype=bool)
+            return cls(
+                Complete(every, normalised=True),
+                tuple(Complete(party[:, j], normalised=True) for j in range(party.shape[1])),
+                Complete(every, normalised=False),
+            )
         if not isinstance(weights, np.ndarray):
             return cls._of_sparse(weights, party)
         ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
@@ -98,7 +113,7 @@ class NetworkViews:
         ties = sparse.csr_array(weights, dtype=float)
         ties.eliminate_zeros()
         ties.sort_indices()
-        if n < 200 or ties.nnz >= 0.1 * n * n:  # as_matrix keeps these dense
+        if n < SMALL or ties.nnz >= 0.1 * n * n:  # as_matrix keeps these dense
             return cls.of(ties.toarray(), party)
 
         def normalised(matrix: Any) -> Any:
@@ -165,8 +180,12 @@ class World:
         lon: Capital longitudes (degrees).
         treaties: Treaty ids in model order.
         party: Shape (n, k): party to the treaty at the start.
-        weights: Shape (n, n): influence network, zero diagonal, raw (not normalised).
-        border: Shape (n, n): shared land border.
+        weights: Shape (n, n): influence network, zero diagonal, raw (not normalised): a
+            dense array for real states; for a synthetic population a CSR matrix built from
+            its edges (no entries when each replication draws its own graph), or
+            :class:`~treatysim.model.dynamics.Complete` for a large complete graph.
+        border: Shape (n, n): shared land border (an empty CSR matrix for a synthetic
+            population).
         bloc: Shape (n,): index of the deposit bloc a state belongs to, or -1.
         bloc_names: Names of the deposit blocs.
         sensitivity: Shape (n,): threat sensitivity (pressure per threat unit).
@@ -192,8 +211,8 @@ class World:
     lon: NDArray[np.float64]
     treaties: tuple[str, ...]
     party: NDArray[np.bool_]
-    weights: NDArray[np.float64]
-    border: NDArray[np.bool_]
+    weights: Any
+    border: Any
     bloc: NDArray[np.int64]
     bloc_names: tuple[str, ...]
     sensitivity: NDArray[np.float64]
@@ -303,31 +322,33 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         party[members(spec.include), k] = True
         party[members(spec.exclude), k] = False
 
-    border = np.zeros((n, n), dtype=bool)
-    for i, r in enumerate(records):
-        for b in r.land_borders:
-            if b in pos:
-                border[i, pos[b]] = border[pos[b], i] = True
-    nato = np.array([r.nato for r in records])
-    eu = np.array([r.eu for r in records])
-    ties = scenario.network.ties
-    weights = (
-        ties.land_border * border + ties.nato * np.outer(nato, nato) + ties.eu * np.outer(eu, eu)
-    )
-    for group, weight in ties.groups.items():
-        g = np.zeros(n, dtype=bool)
-        g[members([group])] = True
-        weights = weights + weight * np.outer(g, g)
     population = scenario.states.synthetic
+    border: Any
+    weights: Any
     if population is not None:
-        # a synthetic population's ties are its generated graph (shared, or drawn per run)
-        network = population.network
+        # a synthetic population's ties are its generated graph (shared, or drawn per run),
+        # never an n × n dense array (see synthetic_weights); it has no land borders
+        border = sparse_empty(n, bool)
+        weights = synthetic_weights(population, n, base_dir, list(ids))
+    else:
+        border = np.zeros((n, n), dtype=bool)
+        for i, r in enumerate(records):
+            for b in r.land_borders:
+                if b in pos:
+                    border[i, pos[b]] = border[pos[b], i] = True
+        nato = np.array([r.nato for r in records])
+        eu = np.array([r.eu for r in records])
+        ties = scenario.network.ties
         weights = (
-            np.zeros((n, n))
-            if network.seed is None and network.type not in DETERMINISTIC
-            else generate_graph(network, n, network.seed or 0, base_dir, list(ids)).astype(float)
+            ties.land_border * border
+            + ties.nato * np.outer(nato, nato)
+            + ties.eu * np.outer(eu, eu)
         )
-    np.fill_diagonal(weights, 0.0)
+        for group, weight in ties.groups.items():
+            g = np.zeros(n, dtype=bool)
+            g[members([group])] = True
+            weights = weights + weight * np.outer(g, g)
+        np.fill_diagonal(weights, 0.0)
 
     bloc = np.full(n, -1, dtype=np.int64)
     bloc_names = tuple(name for name, g in scenario.groups.items() if g.deposit_together)

@@ -130,3 +130,43 @@ def test_uniforms_drawn_lazily_are_the_layout_s(name: str, monkeypatch: pytest.M
     assert isinstance(batch.draws, engine.LazySteps)
     assert batch.draws.noisy and any(batch.draws.needed)
     assert_identical(world, [5, 2**41 + 7, 11], "full")
+
+
+def test_full_time_series_streamed_to_parquet_equals_the_table(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full time series is written batch by batch (never held whole); the file holds the
+    table that ``Tables.timeseries`` builds, and batches of a few replications each."""
+    import pyarrow.parquet as pq
+
+    from treatysim.results import tables
+    from treatysim.run.runner import simulate_tables
+    from treatysim.scenario.load import load_scenario
+
+    loaded = load_scenario(SCENARIOS / "ottawa_2025.yaml")
+    sim = simulate_tables(loaded, replications=7, seed=3, timeseries="full")
+    assert sim.tables._timeseries is None  # not built by the run
+    steps, n = sim.world.calendar.n_steps + 1, sim.world.n_states
+    monkeypatch.setattr(tables, "BATCH_ROWS", 3 * steps * n)
+    batches = list(sim.tables._batches[1]())  # type: ignore[index]
+    assert [b.num_rows // (steps * n) for b in batches] == [3, 3, 1]
+    target = tmp_path / "timeseries.parquet"
+    sim.tables.write_timeseries(target)
+    written = pq.read_table(target)
+    table = sim.tables.timeseries
+    assert table is not None and table.num_rows == 7 * steps * n
+    assert written.equals(table)
+
+
+def test_a_process_that_only_simulates_imports_no_plotting_or_statistics(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from treatysim.cli import main; "
+        f"main(['run', 'ottawa_2025', '-n', '3', '--no-report', '-q', '--out', r'{tmp_path}/r']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'scipy.stats'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "r" / "runs.parquet").is_file()

@@ -60,7 +60,6 @@ def population(size: int, network: dict[str, Any], **pipeline: float) -> dict[st
         {"type": "complete"},
         {"type": "erdos_renyi", "mean_degree": 3, "seed": 4},
         {"type": "erdos_renyi", "mean_degree": 3},
-        {"type": "ring"},
     ],
 )
 def test_a_large_population_allocates_no_dense_n_by_n_array(network: dict[str, Any]) -> None:

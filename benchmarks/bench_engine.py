@@ -7,8 +7,8 @@ Usage:
 ``--extras`` adds the other figures of issue 10: the batched engine's CPU per replication at
 1,000 and 10,000 agents (teaching/watts_cascade with ``states.synthetic.size`` set), the bundled
 ``sweeps/ceasefire_timing`` sweep's CPU time in-process on each engine, and the peak resident
-memory of ``treatysim run ottawa_2025 --replications 2000 --timeseries full --no-report`` (a
-child process; its ``ru_maxrss``).
+memory of ``treatysim run ottawa_2025 --replications 2000 --timeseries full``, with and
+without the report (a child process each; its ``ru_maxrss``).
 
 For each scenario, rounds alternate the two engines (interleaved, so a change in the machine's
 load hits both) and time them with ``time.process_time`` (CPU time of this process), BLAS held
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -90,13 +89,25 @@ def sweep_cpu_seconds(engine: str) -> float:
         return time.process_time() - start
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory (MiB) of a 2,000-replication founding run with full time series."""
+def peak_rss_mib(report: bool) -> float:
+    """Peak resident memory (MiB) of a 2,000-replication founding run with full time series.
+
+    Measured in a fresh child of a fresh child: ``RUSAGE_CHILDREN`` reports the largest of all
+    waited-for descendants, so each figure gets a process of its own.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "treatysim", "run", "ottawa_2025", "-n", "2000"]
-        command += ["--timeseries", "full", "--no-report", "-q", "--out", f"{tmp}/run"]
-        subprocess.run(command, check=True, capture_output=True)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        command += ["--timeseries", "full", "-q", "--out", f"{tmp}/run"]
+        command += [] if report else ["--no-report"]
+        probe = (
+            "import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *command], check=True, capture_output=True, text=True
+        )
+    return int(done.stdout.split()[-1]) / 1024
 
 
 def extras() -> None:
@@ -113,7 +124,13 @@ def extras() -> None:
         f"{mesa / batched:.1f}x less",
         flush=True,
     )
-    print(f"treatysim run ottawa_2025 -n 2000 --timeseries full: peak RSS {peak_rss_mib():.0f} MiB")
+    for report in (False, True):
+        what = "with the report" if report else "--no-report"
+        print(
+            f"treatysim run ottawa_2025 -n 2000 --timeseries full ({what}): "
+            f"peak RSS {peak_rss_mib(report):.0f} MiB",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ FloatArray = NDArray[np.float64]
 #: A network matrix: dense for small or dense networks, scipy.sparse CSR for large sparse ones.
 #: Both support ``values @ matrix.T`` with values of shape (..., n).
 Matrix = Any
+#: Networks of fewer nodes stay dense arrays (a dense product is cheapest there).
+SMALL = 200
 
 
 def hazard(step_months: FloatArray | float, mean_months: FloatArray | float) -> FloatArray:
@@ -185,6 +187,8 @@ def product(weights: Matrix, values: FloatArray) -> FloatArray:
     """
     if isinstance(weights, np.ndarray):
         return (weights @ values[..., None])[..., 0]
+    if isinstance(weights, Complete):
+        return weights.times(values)
     if isinstance(weights, BlockDiagonal):
         return (weights.matrix @ values.reshape(-1)).reshape(values.shape)
     if isinstance(weights, PerReplication):
@@ -214,6 +218,55 @@ class BlockDiagonal:
         indices = np.concatenate([b.indices + cols[i] for i, b in enumerate(csr)])
         data = np.concatenate([b.data for b in csr])
         self.matrix = sparse.csr_array((data, indices, indptr), shape=(rows[-1], cols[-1]))
+
+    @classmethod
+    def of_matrix(cls, matrix: Matrix) -> BlockDiagonal:
+        """Wrap a block-diagonal CSR matrix that is already assembled."""
+        out = cls.__new__(cls)
+        out.matrix = matrix
+        return out
+
+
+class Complete:
+    """A complete network's weights towards some members, multiplied in closed form.
+
+    Row i has weight 1 towards every member j ≠ i (``normalised``: 1 / their number, 0 when
+    there is none), so ``W @ x`` is (Σ members' x − own) × scale: a neighbour mean is
+    (sum − own) / (n − 1). No n × n array is formed.
+
+    Args:
+        members: Shape (..., n): the nodes ties go to (every node, or a treaty's parties); a
+            leading axis holds one network per replication.
+        normalised: Divide each row by its number of ties.
+    """
+
+    def __init__(self, members: NDArray[np.bool_], normalised: bool) -> None:
+        self.members = np.asarray(members, dtype=bool)
+        self.normalised = normalised
+        n = self.members.shape[-1]
+        self.shape = (n, n)
+        self.weight = self.members.astype(float)
+        count = self.weight.sum(axis=-1, keepdims=True) - self.weight
+        if normalised:
+            self.scale = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
+        else:
+            self.scale = np.ones_like(count)
+
+    def times(self, values: FloatArray) -> FloatArray:
+        """``W @ x`` for each vector of ``values`` (shape (..., n))."""
+        tied = values * self.weight
+        return (tied.sum(axis=-1, keepdims=True) - tied) * self.scale
+
+    @classmethod
+    def stack(cls, networks: Sequence[Complete]) -> Complete:
+        """One network per replication (their members stacked on a leading axis)."""
+        return cls(np.stack([c.members for c in networks]), networks[0].normalised)
+
+    def todense(self) -> FloatArray:
+        """The n × n array (for display of small networks only: the model never forms it)."""
+        dense = np.broadcast_to(self.weight[..., None, :], (*self.members.shape, self.shape[1]))
+        dense = dense * (1.0 - np.eye(self.shape[0]))
+        return dense * self.scale[..., :, None]
 
 
 class PerReplication:
@@ -290,7 +343,7 @@ def as_matrix(weights: FloatArray) -> Matrix:
     if not isinstance(weights, np.ndarray):
         return weights  # already sparse
     n = weights.shape[-1]
-    if n >= 200 and np.count_nonzero(weights) < 0.1 * n * n:
+    if n >= SMALL and np.count_nonzero(weights) < 0.1 * n * n:
         from scipy import sparse
 
         return sparse.csr_array(weights)
@@ -304,8 +357,18 @@ def equilibrium_threat(
     n = base.shape[-1]
     if not alarm_spread or not exposure.any():
         return np.array(base, dtype=float)
-    dense = weights_row_normalised
-    if not isinstance(dense, np.ndarray):
-        dense = dense.toarray()
-    system = np.eye(n) - alarm_spread * exposure[:, None] * dense
+    weights = weights_row_normalised
+    if isinstance(weights, Complete) and weights.members.ndim == 1 and weights.members.all():
+        # θ_i = b_i + c_i (S − θ_i) with c_i = gain_i / (n − 1), solved for S = Σ θ first
+        c = alarm_spread * exposure * weights.scale[0]
+        total = (base / (1 + c)).sum() / (1 - (c / (1 + c)).sum())
+        return np.asarray((base + c * total) / (1 + c), dtype=float)
+    if not isinstance(weights, np.ndarray):  # a large sparse network: never an n × n array
+        from scipy import sparse
+        from scipy.sparse.linalg import spsolve
+
+        gain = sparse.diags_array(alarm_spread * exposure)
+        system = sparse.eye_array(n, format="csc") - (gain @ weights).tocsc()
+        return np.asarray(spsolve(system, base), dtype=float)
+    system = np.eye(n) - alarm_spread * exposure[:, None] * weights
     return np.linalg.solve(system, base)

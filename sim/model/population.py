@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from treatysim.model.dynamics import SMALL, Complete
 from treatysim.scenario.dataset import read_edge_list
-from treatysim.scenario.schema import SyntheticNetwork, Thresholds
+from treatysim.scenario.schema import SyntheticNetwork, SyntheticPopulation, Thresholds
 
 #: Graph families with no randomness: generated once, whatever the seed.
 DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
@@ -120,8 +122,9 @@ def _gnp_edges(n: int, p: float, seed: int) -> tuple[NDArray[np.int64], NDArray[
     tests/test_batched.py checks the edges against networkx.
     """
     state = random.Random(seed).getstate()[1]
-    stream = np.random.RandomState()
-    stream.set_state(("MT19937", np.array(state[:624], dtype=np.uint32), state[624], 0, 0.0))
+    stream = _mersenne_twister()
+    key = np.fromiter(state[:624], dtype=np.uint32, count=624)
+    stream.set_state(("MT19937", key, state[624], 0, 0.0))
     log_q = math.log(1.0 - p)
     pairs = n * (n - 1) // 2
     chunk = int(p * pairs * 1.1) + 64
@@ -144,6 +147,17 @@ def _gnp_edges(n: int, p: float, seed: int) -> tuple[NDArray[np.int64], NDArray[
     return v, at - v * (v - 1) // 2
 
 
+_LOCAL = threading.local()
+
+
+def _mersenne_twister() -> np.random.RandomState:
+    """This thread's reusable RandomState (creating one costs more than drawing a graph)."""
+    stream = getattr(_LOCAL, "stream", None)
+    if stream is None:
+        stream = _LOCAL.stream = np.random.RandomState(np.random.MT19937(0))
+    return stream
+
+
 def _edge_list(
     spec: SyntheticNetwork, n: int, base_dir: Path | None, ids: list[str] | None
 ) -> nx.Graph:
@@ -154,6 +168,46 @@ def _edge_list(
     graph = nx.empty_graph(n)
     graph.add_edges_from(read_edge_list(path, ids or [str(i) for i in range(n)]))
     return graph
+
+
+def sparse_empty(n: int, dtype: type = float) -> Any:
+    """An n × n CSR matrix with no entries."""
+    from scipy import sparse
+
+    return sparse.csr_array((n, n), dtype=dtype)
+
+
+def synthetic_weights(
+    population: SyntheticPopulation, n: int, base_dir: Path | None, ids: list[str]
+) -> Any:
+    """A synthetic population's raw ties, never as an n × n dense array above SMALL agents.
+
+    A graph drawn per replication has no ties here (each model draws its own); a complete
+    graph of at least SMALL agents is :class:`~treatysim.model.dynamics.Complete` (its products
+    in closed form); any other fixed graph is a CSR matrix built from its edges. Below SMALL
+    agents a complete graph stays the dense array the model has always used.
+    """
+    network = population.network
+    if network.seed is None and network.type not in DETERMINISTIC:
+        return sparse_empty(n)
+    if network.type == "complete":
+        if n >= SMALL:
+            return Complete(np.ones(n, dtype=bool), normalised=False)
+        return generate_graph(network, n, 0).astype(float)
+    return sparse_graph(network, n, network.seed or 0, base_dir, ids)
+
+
+def same_weights(a: Any, b: Any) -> bool:
+    """Whether two worlds' raw ties are equal (dense, sparse or complete)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    if isinstance(a, Complete) and isinstance(b, Complete):
+        return a.shape == b.shape
+    if isinstance(a, np.ndarray | Complete) or isinstance(b, np.ndarray | Complete):
+        return False
+    return bool(a.shape == b.shape and (a != b).nnz == 0)
 
 
 def fixed_thresholds(thresholds: Thresholds, n: int) -> NDArray[np.float64] | None:

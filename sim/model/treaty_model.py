@@ -19,6 +19,7 @@ from treatysim.agents.state import StateAgent, ThreatSourceAgent
 from treatysim.model import dynamics
 from treatysim.model.calendar import add_months
 from treatysim.model.draws import draw_replication
+from treatysim.model.networks import NetworkViews
 from treatysim.model.pipeline import (
     ANNOUNCED,
     CODE,
@@ -33,7 +34,7 @@ from treatysim.model.pipeline import (
     moved,
 )
 from treatysim.model.population import sparse_graph
-from treatysim.model.world import NetworkViews, World
+from treatysim.model.world import World
 
 FloatArray = NDArray[np.float64]
 NEVER = dt.date.max.toordinal()

@@ -15,12 +15,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model.calendar import Calendar
-from treatysim.model.dynamics import as_matrix, hazard, ou_coefficients, row_normalise
+from treatysim.model.dynamics import hazard, ou_coefficients
+from treatysim.model.networks import NetworkViews
 from treatysim.model.pipeline import JointGroup
 from treatysim.model.population import (
     DETERMINISTIC,
     fixed_thresholds,
-    generate_graph,
+    sparse_empty,
+    synthetic_weights,
 )
 from treatysim.model.timeline import Timeline, compile_timeline
 from treatysim.scenario.checks import expand
@@ -52,75 +54,6 @@ class SourceArrays:
     allies: tuple[tuple[str, ...], ...]
     proximity: NDArray[np.float64]
     intent: NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class NetworkViews:
-    """The influence network as the model uses it.
-
-    Attributes:
-        neighbour_weights: Shape (n, n): row-normalised weights (alarm spreads along them).
-        reference_weights: Per treaty, (n, n) weights towards its initial parties,
-            row-normalised (a state's reference network for that treaty): one (k, n, n) array
-            when dense, else a tuple of sparse matrices.
-        adjacency: Shape (n, n): 1 where two states are tied at all (count rules).
-
-    Each is a dense array, or a scipy.sparse CSR matrix for large sparse networks.
-    """
-
-    neighbour_weights: Any
-    reference_weights: NDArray[np.float64] | tuple[Any, ...]
-    adjacency: Any
-
-    @classmethod
-    def of(cls, weights: Any, party: NDArray[np.bool_]) -> NetworkViews:
-        """Derive the views from raw weights and initial treaty membership.
-
-        Args:
-            weights: Shape (n, n): a dense array, or a sparse matrix (a synthetic graph built
-                from its edges), which stays sparse unless it is small or dense.
-            party: Shape (n, k).
-        """
-        if not isinstance(weights, np.ndarray):
-            return cls._of_sparse(weights, party)
-        ties: NDArray[np.float64] = np.asarray(weights, dtype=float)
-        per_treaty = [
-            as_matrix(row_normalise(ties * party[:, j][None, :])) for j in range(party.shape[1])
-        ]
-        dense = all(isinstance(m, np.ndarray) for m in per_treaty)
-        reference = np.stack(per_treaty) if dense else tuple(per_treaty)
-        return cls(as_matrix(row_normalise(ties)), reference, as_matrix((ties > 0).astype(float)))
-
-    @classmethod
-    def _of_sparse(cls, weights: Any, party: NDArray[np.bool_]) -> NetworkViews:
-        """The views of a sparse network: the same numbers as from its dense form."""
-        from scipy import sparse
-
-        n = weights.shape[0]
-        ties = sparse.csr_array(weights, dtype=float)
-        ties.eliminate_zeros()
-        ties.sort_indices()
-        if n < 200 or ties.nnz >= 0.1 * n * n:  # as_matrix keeps these dense
-            return cls.of(ties.toarray(), party)
-
-        def normalised(matrix: Any) -> Any:
-            total = np.asarray(matrix.sum(axis=1)).ravel()
-            rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
-            out = matrix.copy()
-            out.data = np.divide(
-                out.data, total[rows], out=np.zeros_like(out.data), where=total[rows] > 0
-            )
-            return out
-
-        per_treaty = []
-        for j in range(party.shape[1]):
-            masked = ties.multiply(party[:, j][None, :].astype(float)).tocsr()
-            masked.eliminate_zeros()
-            masked.sort_indices()
-            per_treaty.append(as_matrix(normalised(masked)))
-        adjacency = ties.copy()
-        adjacency.data = (adjacency.data > 0).astype(float)
-        return cls(normalised(ties), tuple(per_treaty), adjacency)
 
 
 @dataclass(frozen=True)
@@ -169,8 +102,12 @@ class World:
         lon: Capital longitudes (degrees).
         treaties: Treaty ids in model order.
         party: Shape (n, k): party to the treaty at the start.
-        weights: Shape (n, n): influence network, zero diagonal, raw (not normalised).
-        border: Shape (n, n): shared land border.
+        weights: Shape (n, n): influence network, zero diagonal, raw (not normalised): a
+            dense array for real states; for a synthetic population a CSR matrix built from
+            its edges (no entries when each replication draws its own graph), or
+            :class:`~treatysim.model.dynamics.Complete` for a large complete graph.
+        border: Shape (n, n): shared land border (an empty CSR matrix for a synthetic
+            population).
         bloc: Shape (n,): index of the deposit bloc a state belongs to, or -1.
         bloc_names: Names of the deposit blocs.
         joint_groups: The groups whose members decide together (``groups.<name>.decide``).
@@ -199,8 +136,8 @@ class World:
     lon: NDArray[np.float64]
     treaties: tuple[str, ...]
     party: NDArray[np.bool_]
-    weights: NDArray[np.float64]
-    border: NDArray[np.bool_]
+    weights: Any
+    border: Any
     bloc: NDArray[np.int64]
     bloc_names: tuple[str, ...]
     joint_groups: tuple[JointGroup, ...]
@@ -314,31 +251,33 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         party[members(spec.include), k] = True
         party[members(spec.exclude), k] = False
 
-    border = np.zeros((n, n), dtype=bool)
-    for i, r in enumerate(records):
-        for b in r.land_borders:
-            if b in pos:
-                border[i, pos[b]] = border[pos[b], i] = True
-    nato = np.array([r.nato for r in records])
-    eu = np.array([r.eu for r in records])
-    ties = scenario.network.ties
-    weights = (
-        ties.land_border * border + ties.nato * np.outer(nato, nato) + ties.eu * np.outer(eu, eu)
-    )
-    for group, weight in ties.groups.items():
-        g = np.zeros(n, dtype=bool)
-        g[members([group])] = True
-        weights = weights + weight * np.outer(g, g)
     population = scenario.states.synthetic
+    border: Any
+    weights: Any
     if population is not None:
-        # a synthetic population's ties are its generated graph (shared, or drawn per run)
-        network = population.network
+        # a synthetic population's ties are its generated graph (shared, or drawn per run),
+        # never an n × n dense array (see synthetic_weights); it has no land borders
+        border = sparse_empty(n, bool)
+        weights = synthetic_weights(population, n, base_dir, list(ids))
+    else:
+        border = np.zeros((n, n), dtype=bool)
+        for i, r in enumerate(records):
+            for b in r.land_borders:
+                if b in pos:
+                    border[i, pos[b]] = border[pos[b], i] = True
+        nato = np.array([r.nato for r in records])
+        eu = np.array([r.eu for r in records])
+        ties = scenario.network.ties
         weights = (
-            np.zeros((n, n))
-            if network.seed is None and network.type not in DETERMINISTIC
-            else generate_graph(network, n, network.seed or 0, base_dir, list(ids)).astype(float)
+            ties.land_border * border
+            + ties.nato * np.outer(nato, nato)
+            + ties.eu * np.outer(eu, eu)
         )
-    np.fill_diagonal(weights, 0.0)
+        for group, weight in ties.groups.items():
+            g = np.zeros(n, dtype=bool)
+            g[members([group])] = True
+            weights = weights + weight * np.outer(g, g)
+        np.fill_diagonal(weights, 0.0)
 
     bloc = np.full(n, -1, dtype=np.int64)
     bloc_names = tuple(name for name, g in scenario.groups.items() if g.deposit_together)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +108,29 @@ def write_table(target: Path, table: pa.Table) -> None:
             row_group_size=ROW_GROUP_ROWS,
             write_page_checksum=True,
         )
+
+
+def write_batches(
+    target: Path, schema: pa.Schema, batches: Callable[[], Iterable[pa.RecordBatch]]
+) -> None:
+    """Write record batches as one Parquet file atomically, as :func:`write_table` writes their
+    table, without holding the table whole; no file when there are no rows."""
+    import pyarrow.parquet as pq
+
+    rows = (batch for batch in batches() if batch.num_rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    with atomic_path(target) as tmp:
+        options = {"compression": "zstd", "write_page_checksum": True}
+        with pq.ParquetWriter(tmp, schema, **options) as writer:
+            for batch in _chain(first, rows):
+                writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
 
 
 def mark_incomplete(folder: Path, reason: str) -> None:

@@ -12,14 +12,16 @@ the replications' arrays and never go through Python objects per row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from treatysim.results.outcomes import DATE_OUTCOMES, OUTCOMES, first_reach, outcome_columns
+from treatysim.results.store import write_batches, write_table
 from treatysim.scenario.schema import STAGES
 
 if TYPE_CHECKING:
@@ -63,13 +65,45 @@ class Output:
     counts: np.ndarray | None = None
 
 
-@dataclass
 class Tables:
-    """The tables of a run folder as Arrow tables (timeseries None when not recorded)."""
+    """The tables of a run folder as Arrow tables (timeseries None when not recorded).
 
-    runs: pa.Table
-    events: pa.Table
-    timeseries: pa.Table | None
+    Args:
+        runs: The runs table.
+        events: The events table.
+        timeseries: The time-series table, or None.
+        batches: Instead of ``timeseries``: its schema and a function giving its record batches
+            (the ``full`` time series of many replications is larger than the arrays it comes
+            from; :meth:`write_timeseries` streams it to Parquet without ever holding it whole,
+            and :attr:`timeseries` builds it only when asked).
+    """
+
+    def __init__(
+        self,
+        runs: pa.Table,
+        events: pa.Table,
+        timeseries: pa.Table | None,
+        batches: tuple[pa.Schema, Callable[[], Iterator[pa.RecordBatch]]] | None = None,
+    ) -> None:
+        self.runs = runs
+        self.events = events
+        self._timeseries = timeseries
+        self._batches = batches
+
+    @property
+    def timeseries(self) -> pa.Table | None:
+        """The time-series table (built from its batches on first use), or None."""
+        if self._timeseries is None and self._batches is not None:
+            schema, batches = self._batches
+            self._timeseries = pa.Table.from_batches(list(batches()), schema=schema)
+        return self._timeseries
+
+    def write_timeseries(self, target: Path) -> None:
+        """Write the time series (if it has rows) to ``target`` atomically, batch by batch."""
+        if self._timeseries is None and self._batches is not None:
+            write_batches(target, *self._batches)
+        elif self._timeseries is not None and self._timeseries.num_rows:
+            write_table(target, self._timeseries)
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
         """The tables as pandas DataFrames, as ``pandas.read_parquet`` gives them back."""
@@ -234,16 +268,35 @@ def timeseries_arrow(
     if mode == "none":
         return None
     schema = timeseries_schema(mode, world.treaties, point=point)
+    return pa.Table.from_batches(list(timeseries_batches(world, outputs, mode, point=point)), schema)
+
+
+#: Rows of the time series built at once (bounds the temporary arrays).
+BATCH_ROWS = 1 << 20
+
+
+def timeseries_batches(
+    world: World, outputs: Sequence[Output], mode: str, *, point: bool
+) -> Iterator[pa.RecordBatch]:
+    """The time-series table as record batches of a few replications each (about BATCH_ROWS
+    rows), in order."""
     days = np.array([d.toordinal() for d in world.calendar.dates], dtype=np.int64)
-    n_steps = len(days)
+    width = len(world.treaties) if mode == "counts" else len(world.ids)
     if mode == "counts":
         done = [o for o in outputs if o.status == "ok" and o.counts is not None]
-        width = len(world.treaties)
     else:
         done = [o for o in outputs if o.status == "ok" and o.threat is not None]
-        width = len(world.ids)
-    if not done:
-        return schema.empty_table()
+    per_run = max(1, BATCH_ROWS // max(1, len(days) * width))
+    for start in range(0, len(done), per_run):
+        yield _series_batch(world, done[start : start + per_run], mode, days, point)
+
+
+def _series_batch(
+    world: World, done: Sequence[Output], mode: str, days: np.ndarray, point: bool
+) -> pa.RecordBatch:
+    schema = timeseries_schema(mode, world.treaties, point=point)
+    n_steps = len(days)
+    width = len(world.treaties) if mode == "counts" else len(world.ids)
     size = n_steps * width
     repeat = np.full(len(done), size, dtype=np.int64)
     columns = _key_columns(done, repeat, point)
@@ -255,25 +308,31 @@ def timeseries_arrow(
         counts = np.concatenate([o.counts.reshape(size, -1) for o in done if o.counts is not None])
         columns.append(_labels(np.tile(np.arange(width), n_steps * len(done)), world.treaties))
         columns += [pa.array(counts[:, code].astype(np.int64)) for code in range(len(STAGES))]
-        return pa.table(columns, schema=schema)
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
     threat = np.concatenate([o.threat.reshape(-1) for o in done if o.threat is not None])
     commitment = np.concatenate([o.commitment.reshape(size, -1) for o in done])  # type: ignore[union-attr]
     stage = np.concatenate([o.stage.reshape(size, -1) for o in done])  # type: ignore[union-attr]
     columns.append(_labels(np.tile(np.arange(width), n_steps * len(done)), world.ids))
-    columns.append(pa.array(threat.astype(np.float64)))
+    columns.append(pa.array(threat.astype(np.float64, copy=False)))
     for j in range(len(world.treaties)):
-        codes = stage[:, j].astype(np.int64)
-        columns.append(pa.array(commitment[:, j].astype(np.float64)))
+        codes = stage[:, j]
+        columns.append(pa.array(np.ascontiguousarray(commitment[:, j], dtype=np.float64)))
         columns.append(_labels(np.where(codes < 0, len(STAGES), codes), _FULL_STAGES))
-    return pa.table(columns, schema=schema)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def build_tables(
     world: World, outputs: Sequence[Output], mode: str, *, point: bool = False
 ) -> Tables:
     """Every table of a run (or of a sweep's chunk, with ``point``) from replication outputs."""
+    runs, events = runs_arrow(world, outputs, point=point), events_arrow(world, outputs, point=point)
+    if mode != "full":
+        return Tables(runs, events, timeseries_arrow(world, outputs, mode, point=point))
+    kept = list(outputs)  # the full series is built when written or read, not here
+    schema = timeseries_schema(mode, world.treaties, point=point)
     return Tables(
-        runs=runs_arrow(world, outputs, point=point),
-        events=events_arrow(world, outputs, point=point),
-        timeseries=timeseries_arrow(world, outputs, mode, point=point),
+        runs,
+        events,
+        None,
+        batches=(schema, lambda: timeseries_batches(world, kept, mode, point=point)),
     )

@@ -337,8 +337,7 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
     """Write the tables and the manifest, then remove the INCOMPLETE marker."""
     write_table(folder / RUNS, sim.tables.runs)
     write_table(folder / EVENTS, sim.tables.events)
-    if sim.tables.timeseries is not None and sim.tables.timeseries.num_rows:
-        write_table(folder / TIMESERIES, sim.tables.timeseries)
+    sim.tables.write_timeseries(folder / TIMESERIES)  # the full series streamed
     failed = sim.failed
     manifest = {
         "kind": "run",

@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 
 from treatysim.agents.rules import DecisionInputs, make_rule
 from treatysim.model import dynamics
+from treatysim.model.batched.graphs import block, graph_block
 from treatysim.model.batched.records import Log, Records
+from treatysim.model.batched.streams import LAZY_CELLS, BulkSteps, LazySteps, decisive
 from treatysim.model.batched.worlds import (
     Worlds,
     effective_dates,
@@ -25,25 +27,23 @@ from treatysim.model.batched.worlds import (
     stack_views,
 )
 from treatysim.model.calendar import add_months
-from treatysim.model.draws import MESA_SEED_BOUND, Head, Streams, draw_head
+from treatysim.model.draws import MESA_SEED_BOUND, Head, draw_head
+from treatysim.model.networks import NetworkViews
 from treatysim.model.pipeline import (
     ANNOUNCED,
     NOT_PARTY,
     NOTIFIED,
     PARTY,
     WITHDRAWN,
-    StepDraws,
     StepMechanisms,
     advance,
     moved,
 )
 from treatysim.model.population import sparse_graph
-from treatysim.model.world import NetworkViews, World
+from treatysim.model.world import World
 
 FloatArray = NDArray[np.float64]
 NEVER = dt.date.max.toordinal()
-#: Memory for the random numbers drawn ahead (a few steps at a time, in reused buffers).
-DRAW_BYTES = 8 * 2**20
 
 
 class Batch:
@@ -69,11 +69,11 @@ class Batch:
             rng.integers(MESA_SEED_BOUND)  # item 0 of the layout: mesa.Model's draw
             heads.append(draw_head(world, rng))
             generators.append(rng)
-        self._streams(Streams(generators, worlds))
         self.threshold_shift = np.stack([h.threshold_shift for h in heads])
         self.thresholds = self._thresholds(heads)
         self._network(heads)
         self._parameters()
+        self._streams(generators, worlds)
 
         # stage codes fit in a byte: the pipeline's many comparisons then touch 8 times less memory
         self.stage = np.broadcast_to(
@@ -97,14 +97,26 @@ class Batch:
     # ----------------------------------------------------------------------------------------
     # set-up
 
-    def _streams(self, streams: Streams) -> None:
-        """Buffers for the random numbers of the next few steps."""
-        self.draws = streams
-        b, n, k = self.B, self.n, self.k
-        per_step = 8 * b * (5 * n * k + n)
-        self.ahead = max(1, min(self.cal.n_steps, DRAW_BYTES // per_step))
-        self.uniforms = np.empty((b, self.ahead, 5, n, k))
-        self.noise = np.empty((b, self.ahead, n)) if streams.has_noise else None
+    def _streams(self, generators: list[np.random.Generator], worlds: list[World]) -> None:
+        """Where the steps' random numbers come from (see :mod:`.streams`)."""
+        steps = self.cal.n_steps
+        self.draws: BulkSteps | LazySteps
+        if self.n * self.k < LAZY_CELLS:
+            self.draws = BulkSteps(generators, worlds, steps)
+            return
+        probabilities = (
+            self.p_deliberation[:steps],
+            self.p_vote[:steps],
+            self.pass_probability,
+            self.p_deposit[:steps],
+            self.p_retraction[:steps],
+        )
+        needed = [decisive([p]) for p in probabilities]
+        # a follower's lag (groups.<name>.decide: follow) reads the deliberation uniforms too
+        needed[0] = needed[0] or any(g.follow for g in self.joint_groups)
+        # the noise is relative to the target, which is zero without threat and alarm
+        noisy = bool(np.any(self.tracks["discounted"]) or np.any(self.alarm_gain))
+        self.draws = LazySteps(generators, worlds, steps, needed, noisy)
 
     def _thresholds(self, heads: list[Head]) -> FloatArray:
         fixed = self.worlds.per(lambda w: w.fixed_threshold)
@@ -118,11 +130,18 @@ class Batch:
 
     def _network(self, heads: list[Head]) -> None:
         ws = self.worlds
-        if ws.same_network():
-            self.views: list[NetworkViews] = [ws.first.network]
+        self.own_networks = not ws.same_network()  # one network per replication
+        self.views: list[NetworkViews] = []
+        if not self.own_networks:
             self.network = ws.first.network
             return
         if ws.first.graph_per_replication:
+            seeds = [h.graph_seed for h in heads]
+            assert all(s is not None for s in seeds)
+            block = graph_block(ws.each, [int(s) for s in seeds if s is not None])
+            if block is not None:
+                self.network = block
+                return
             self.views = [
                 NetworkViews.of(_graph(w, h.graph_seed), w.party)
                 for w, h in zip(ws.each, heads, strict=True)
@@ -191,11 +210,20 @@ class Batch:
             )
 
         ws = self.worlds
-        if len(self.views) == 1:
+        if not self.own_networks:
             start = ws.per(lambda w: at_rest(w, w.network.neighbour_weights))
-        else:
+        elif self.views:
             start = np.stack(
                 [at_rest(w, v.neighbour_weights) for w, v in zip(ws.each, self.views, strict=True)]
+            )
+        else:  # one block-diagonal matrix: each replication's block, cut out where needed
+            start = np.stack(
+                [
+                    at_rest(w, block(self.network, r, self.n))
+                    if w.scenario.parameters.threat.alarm_spread and exposure(w).any()
+                    else np.array(w.timeline.discounted.at(0), dtype=float)
+                    for r, w in enumerate(ws.each)
+                ]
             )
         return np.broadcast_to(start, (self.B, self.n)).copy()
 
@@ -211,10 +239,7 @@ class Batch:
 
     def step(self, k: int) -> None:
         """One calendar period for every replication, as TreatyModel.step."""
-        slot = (k - 1) % self.ahead
-        if slot == 0:
-            m = min(self.ahead, self.cal.n_steps - k + 1)
-            self.draws.fill(self.uniforms[:, :m], None if self.noise is None else self.noise[:, :m])
+        draws, noise = self.draws.step(k)
         tracks = {name: values[k] for name, values in self.tracks.items()}
         # perceive threat
         self.threat = dynamics.perceive(
@@ -224,7 +249,7 @@ class Batch:
             self.alarm_gain,
             self.threat_keep[k - 1],
             self.threat_spread[k - 1],
-            None if self.noise is None else self.noise[:, slot],
+            noise,
         )
         # update commitment
         self._peer_share()
@@ -261,12 +286,11 @@ class Batch:
             p_follow=self.p_follow[k - 1],
         )
         now = self.cal.dates[k].toordinal()
-        uniforms = self.uniforms[:, slot]
         transitions = advance(
             self.stage,
             wants_exit & (self.stage != NOT_PARTY),
             wants_retract,
-            StepDraws(*(uniforms[:, f] for f in range(5))),
+            draws,
             p_deliberation=self.p_deliberation[k - 1],
             p_vote=self.p_vote[k - 1],
             pass_probability=self.pass_probability,
@@ -304,7 +328,7 @@ class Batch:
         else:
             rows = np.flatnonzero(dirty)
             self.moved[rows] = moved(self.stage[rows])
-            if len(self.views) > 1:  # one network per replication: all at once
+            if self.own_networks:  # one network per replication: all at once
                 self.peer_share = dynamics.peer_share(self.moved, self.network.reference_weights)
             else:
                 weights = self.network.reference_weights

@@ -57,7 +57,17 @@ class Log:
         if len(b):
             if self.dirty is not None:
                 self.dirty[b] = True
-            self.parts.append((b, np.full(len(b), step), i, j, np.full(len(b), stage), date))
+            # narrow types: the log of a large cascade holds millions of changes
+            self.parts.append(
+                (
+                    b.astype(np.int16 if self.B <= 2**15 else np.int64),
+                    np.full(len(b), step, dtype=np.int32),
+                    i.astype(np.int32),
+                    j.astype(np.int32),
+                    np.full(len(b), stage, dtype=np.int8),
+                    date.astype(np.int64),
+                )
+            )
 
     def split(self) -> list[dict[str, NDArray[Any]]]:
         """Each replication's changes, in the order they were added (a stable sort)."""
@@ -65,7 +75,7 @@ class Log:
             columns = [np.concatenate(c) for c in zip(*self.parts, strict=True)]
         else:
             columns = [np.zeros(0, dtype=np.int64)] * 6
-        order = np.argsort(columns[0], kind="stable")
+        order = np.argsort(columns[0], kind="stable")  # a radix sort on int16
         b, step, i, j, stage, date = (c[order] for c in columns)
         bounds = np.searchsorted(b, np.arange(self.B + 1))
         out: list[dict[str, NDArray[Any]]] = []
@@ -73,11 +83,11 @@ class Log:
             part = slice(bounds[r], bounds[r + 1])
             out.append(
                 {
-                    "step": step[part].astype(np.int32),
-                    "state": i[part].astype(np.int32),
-                    "treaty": j[part].astype(np.int32),
-                    "stage": stage[part].astype(np.int8),
-                    "date": date[part].astype(np.int64),
+                    "step": step[part].astype(np.int32, copy=False),
+                    "state": i[part].astype(np.int32, copy=False),
+                    "treaty": j[part].astype(np.int32, copy=False),
+                    "stage": stage[part].astype(np.int8, copy=False),
+                    "date": date[part].astype(np.int64, copy=False),
                 }
             )
         return out

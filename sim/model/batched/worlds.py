@@ -15,7 +15,9 @@ from numpy.typing import NDArray
 
 from treatysim.model import dynamics
 from treatysim.model.calendar import add_months
-from treatysim.model.world import NetworkViews, World
+from treatysim.model.networks import NetworkViews
+from treatysim.model.population import same_weights
+from treatysim.model.world import World
 
 FloatArray = NDArray[np.float64]
 
@@ -86,7 +88,7 @@ class Worlds:
         if w0.graph_per_replication:
             return False
         return self.shared or all(
-            np.array_equal(w.weights, w0.weights) and np.array_equal(w.party, w0.party)
+            same_weights(w.weights, w0.weights) and np.array_equal(w.party, w0.party)
             for w in self.unique
         )
 
@@ -148,7 +150,9 @@ def stack_views(views: Sequence[NetworkViews]) -> NetworkViews:
     def stack(matrices: list[Any]) -> Any:
         if all(isinstance(m, np.ndarray) for m in matrices):
             return np.stack(matrices)
-        if not any(isinstance(m, np.ndarray) for m in matrices):
+        if all(isinstance(m, dynamics.Complete) for m in matrices):
+            return dynamics.Complete.stack(matrices)
+        if not any(isinstance(m, np.ndarray | dynamics.Complete) for m in matrices):
             return dynamics.BlockDiagonal(matrices)
         return dynamics.PerReplication(matrices)
 

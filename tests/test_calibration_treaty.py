@@ -264,3 +264,34 @@ def test_parameter_recovery_on_the_treaty_model(tmp_path) -> None:
     print(f"covered {covered}/10; widths {np.round(widths, 2)}; prior 90% width {prior_width}")
     assert covered >= 8
     assert max(widths) < prior_width
+
+
+# --------------------------------------------------------------------------------------------
+# docs/calibration.md
+
+
+def doc_block(marker: str) -> str:
+    lines = (
+        (Path(__file__).resolve().parent.parent / "docs" / "calibration.md")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    start = next(i for i, line in enumerate(lines) if f"<!-- {marker} -->" in line)
+    fence = next(i for i in range(start, len(lines)) if lines[i].startswith("```"))
+    end = next(i for i in range(fence + 1, len(lines)) if lines[i].startswith("```"))
+    return "\n".join(lines[fence + 1 : end])
+
+
+def test_the_docs_example_runs_as_written(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "example.yaml").write_text(doc_block("calibration-example"), encoding="utf-8")
+    commands = doc_block("calibration-commands").splitlines()
+    assert len(commands) == 3
+    for command in commands:
+        words = command.split()
+        assert words[0] == "treatysim"
+        assert main(words[1:]) == 0, command
+    assert "example.yaml: ok (calibration)" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "cal" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
+    assert (tmp_path / "cal" / "plots" / "ppc.png").is_file()

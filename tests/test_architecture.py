@@ -37,6 +37,7 @@ LAZY_IMPORTERS = {
     "treatysim.cli.parser",
     "treatysim.cli.discover",
     "treatysim.cli.precision",
+    "treatysim.cli.calibrate",
     "treatysim.__main__",
 }
 MAX_LINES = 500

@@ -13,6 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from treatysim.cli import main
+from treatysim.scenario.calibration_load import is_calibration_document
 from treatysim.scenario.load import is_sweep_document
 from treatysim.scenario.yamlio import load_yaml_file
 
@@ -61,7 +62,8 @@ def test_validate_all_bundled_scenarios(capsys: pytest.CaptureFixture[str]) -> N
     lines = captured.out.splitlines()
     assert len(lines) == len(files)
     for file, line in zip(files, lines, strict=True):
-        assert line in (f"{file}: ok (scenario)", f"{file}: ok (sweep)")
+        kinds = ("scenario", "sweep", "calibration")
+        assert line in [f"{file}: ok ({kind})" for kind in kinds]
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
@@ -81,7 +83,8 @@ def test_validate_console_script() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == len(files)
     for file, line in zip(files, lines, strict=True):
-        assert line in (f"{file}: ok (scenario)", f"{file}: ok (sweep)")
+        kinds = ("scenario", "sweep", "calibration")
+        assert line in [f"{file}: ok ({kind})" for kind in kinds]
     bad = subprocess.run(
         [*command, "validate", str(MALFORMED / "bad_step.yaml")],
         cwd=ROOT,
@@ -105,7 +108,7 @@ def test_validate_without_files_is_a_usage_error(capsys: pytest.CaptureFixture[s
 # schema
 
 
-@pytest.mark.parametrize("kind", ["all", "scenario", "sweep"])
+@pytest.mark.parametrize("kind", ["all", "scenario", "sweep", "calibration"])
 def test_schema_is_a_valid_json_schema(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     args = [] if kind == "all" else ["--kind", kind]
     schema = schema_from_cli(capsys, *args)
@@ -120,6 +123,8 @@ def test_bundled_files_validate_against_the_schema(
 ) -> None:
     document = load_yaml_file(path)
     kind = "sweep" if is_sweep_document(document) else "scenario"
+    if is_calibration_document(document.data):
+        kind = "calibration"
     args = ["--kind", kind] if specific else []
     validator = Draft202012Validator(schema_from_cli(capsys, *args))
     data = plain(document.data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,7 @@ def run_abc(
     *,
     resume: bool = False,
     describe: Mapping[str, Any] | None = None,
+    progress: Callable[[Generation], None] | None = None,
 ) -> CalibrationResult:
     """Run (or resume) ABC-SMC and write the calibration folder.
 
@@ -172,6 +173,7 @@ def run_abc(
         out: The calibration folder (created).
         resume: Continue the calibration in ``out`` after its last completed generation.
         describe: Extra manifest entries (e.g. the calibration file's name and targets).
+        progress: Called with each generation once it is checkpointed.
 
     Returns:
         The completed generations.
@@ -201,6 +203,8 @@ def run_abc(
         del gens[gen.t :]
         gens.append(gen)
         save_generation(folder, gens, priors.names)
+        if progress is not None:
+            progress(gen)
 
     if method.engine == "builtin":
         run_smc(problem, method, done=list(gens), on_generation=checkpoint)

@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _export,
         "demo": _demo,
         "discover": _discover,
+        "calibrate": _calibrate,
     }[args.command]
     try:
         return handler(args, list(argv) if argv is not None else sys.argv[1:])
@@ -77,14 +78,25 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text)
 
 
+def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.calibrate import calibrate
+
+    return calibrate(args, argv)
+
+
 def _validate(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.scenario.calibration_load import is_calibration_file, load_calibration
     from treatysim.scenario.errors import ValidationError
     from treatysim.scenario.load import validate_file
 
     status = EXIT_OK
     for file in args.files:
         try:
-            kind = validate_file(file)
+            if is_calibration_file(file):
+                load_calibration(file)
+                kind = "calibration"
+            else:
+                kind = validate_file(file)
             _say(args, f"{file}: ok ({kind})")
         except ValidationError as exc:
             _print_problems(exc.problems)

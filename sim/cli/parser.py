@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -64,14 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     workers = _bounded(1, 4096)
 
-    p = sub.add_parser("validate", help="check scenario and sweep files; report every problem")
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario or sweep files")
+    p = sub.add_parser(
+        "validate", help="check scenario, sweep and calibration files; report every problem"
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario, sweep or calibration files")
     _add_quiet(p)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario and sweep files")
+    p = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario, sweep and calibration files"
+    )
     p.add_argument(
         "--kind",
-        choices=["all", "scenario", "sweep"],
+        choices=["all", "scenario", "sweep", "calibration"],
         default="all",
         help="which schema (default: %(default)s)",
     )
@@ -221,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quiet(p)
 
     _add_discover(sub)
+    _calibrate_parser(sub, workers)
 
     p = sub.add_parser("demo", help="serve the interactive teaching demo in a browser")
     p.add_argument(
@@ -325,3 +330,60 @@ def _half_width(text: str) -> float:
     if not 0.0 < value <= 0.5:
         raise argparse.ArgumentTypeError(f"{value} is outside (0, 0.5]")
     return value
+
+
+def _calibrate_parser(sub: Any, workers: Any) -> None:
+    """The ``calibrate`` sub-command's arguments."""
+    p = sub.add_parser("calibrate", help="ABC-SMC calibration of a scenario against observations")
+    p.add_argument(
+        "file", metavar="FILE", help="a calibration file, or a bundled one (calibration/NAME)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="calibration folder (default: results/calibration/NAME/TIMESTAMP)",
+    )
+    p.add_argument(
+        "--workers",
+        "-w",
+        type=workers,
+        default=1,
+        metavar="W",
+        help="processes that simulate each block (default: %(default)s)",
+    )
+    _flag(p, "--resume", "continue the calibration in --out after its last generation")
+    p.add_argument(
+        "--method",
+        choices=["pyabc", "smc"],
+        help="pyabc (needs treatysim[calibrate]) or smc, treatysim's own ABC-SMC "
+        "(default: the file's method.engine)",
+    )
+    p.add_argument(
+        "--population-size",
+        type=_bounded(10, 1_000_000),
+        metavar="N",
+        help="accepted particles per generation (default: the file's method.population_size)",
+    )
+    p.add_argument(
+        "--max-simulations",
+        type=_bounded(1, 10**10),
+        metavar="N",
+        help="simulations at most, all generations (default: the file's method.max_simulations)",
+    )
+    p.add_argument(
+        "--max-generations",
+        type=_bounded(1, 1000),
+        metavar="N",
+        help="generations at most (default: the file's method.max_generations)",
+    )
+    p.add_argument(
+        "--ppc-draws",
+        type=_bounded(0, 100_000),
+        default=200,
+        metavar="N",
+        help="posterior draws simulated for the predictive check, 0 for none "
+        "(default: %(default)s)",
+    )
+    _flag(p, "--no-plots", "write the tables and manifest only")
+    _add_quiet(p)

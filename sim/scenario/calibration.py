@@ -92,6 +92,13 @@ class TruncatedNormal(Frozen):
         return self
 
 
+#: A target's stage: a pipeline stage, or ``moved`` (the first of any moved stage).
+StageOrMoved = Literal[
+    "party", "deliberating", "announced", "approved", "notified", "withdrawn", "retracted",
+    "suspended", "moved",
+]  # fmt: skip
+assert set(StageOrMoved.__args__) == {*Stage.__args__, "moved"}  # type: ignore[attr-defined]
+
 Prior = Annotated[
     Uniform | LogUniform | Normal | TruncatedNormal,
     Field(discriminator="distribution"),
@@ -148,7 +155,7 @@ class StageDate(TargetBase):
 
     kind: Literal["stage_date"]
     state: StateId
-    stage: Stage | Literal["moved"] = Field(
+    stage: StageOrMoved = Field(
         description="The pipeline stage (announced, notified, …), or moved: the first move."
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from treatysim.scenario import schema as sc
+from treatysim.scenario.calibration import Calibration, calibration_json_schema
 from treatysim.scenario.sweep import Sweep
 
 START = "<!-- parameter-table:start -->"
@@ -98,7 +99,7 @@ EXTENDS_SCHEMA: dict[str, Any] = {
 
 
 def json_schema(kind: str = "all") -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of scenario files, sweep files, or either.
+    """JSON Schema (draft 2020-12) of scenario, sweep or calibration files, or any of them.
 
     The output depends only on the models: no date or other changing value, so the schema can
     be committed and compared.
@@ -115,14 +116,24 @@ def json_schema(kind: str = "all") -> dict[str, Any]:
         return {**header, "title": "treatysim scenario", **scenario}
     if kind == "sweep":
         return {**header, "title": "treatysim sweep", **sweep}
-    defs = {**scenario.pop("$defs", {}), **sweep.pop("$defs", {})}
+    if kind == "calibration":
+        return calibration_json_schema()
+    # the calibration's definitions are prefixed: their names (Uniform, Window, …) may repeat
+    calibration = Calibration.model_json_schema(ref_template="#/$defs/Calibration.{model}")
+    calibration_defs = {f"Calibration.{k}": v for k, v in calibration.pop("$defs", {}).items()}
+    defs = {**scenario.pop("$defs", {}), **sweep.pop("$defs", {}), **calibration_defs}
     defs["Scenario"] = scenario
     defs["Sweep"] = sweep
+    defs["Calibration"] = calibration
     return {
         **header,
-        "title": "treatysim scenario or sweep file",
+        "title": "treatysim scenario, sweep or calibration file",
         "description": "Generated from treatysim's pydantic models.",
-        "anyOf": [{"$ref": "#/$defs/Scenario"}, {"$ref": "#/$defs/Sweep"}],
+        "anyOf": [
+            {"$ref": "#/$defs/Scenario"},
+            {"$ref": "#/$defs/Sweep"},
+            {"$ref": "#/$defs/Calibration"},
+        ],
         "$defs": defs,
     }
 

@@ -159,7 +159,8 @@ def clean_loc(data: Any, loc: tuple[Any, ...], *, last_is_key: bool = False) -> 
                 continue  # validator wrappers, the key marker of dict keys, union members
             if not isinstance(cur, dict | list) and out:
                 continue  # a union member name after a scalar value
-        if isinstance(cur, dict) and cur.get("type") == part and id(cur) not in tagged:
+        tags = ("type", "kind", "distribution")  # the discriminators of scenario, calibration
+        if isinstance(cur, dict) and part in {cur.get(t) for t in tags} and id(cur) not in tagged:
             tagged.add(id(cur))
             continue  # the discriminator tag pydantic inserts for tagged unions
         out.append(part)

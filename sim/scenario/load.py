@@ -66,8 +66,17 @@ type Assignment = str | tuple[str, Any]
 
 
 def is_sweep_document(doc: Document) -> bool:
-    """Whether a parsed file is a sweep file: it names a base scenario and has no calendar."""
-    return isinstance(doc.data, dict) and "base" in doc.data and "calendar" not in doc.data
+    """Whether a parsed file is a sweep file: it names a base scenario and has no calendar.
+
+    A calibration file (with priors and targets) also names a base; it is not a sweep file.
+    """
+    data = doc.data
+    return (
+        isinstance(data, dict)
+        and "base" in data
+        and "calendar" not in data
+        and not ("priors" in data and "targets" in data)
+    )
 
 
 def file_kind(doc: Document) -> Kind:

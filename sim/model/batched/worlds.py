@@ -63,11 +63,15 @@ class Worlds:
         """A per-step world array, step first: (steps, ...) shared, else (steps, B, ...).
 
         ``dims`` trailing ones are added to a per-step number when it differs between worlds,
-        so that it broadcasts against the batch's (B, n) or (B, n, k) arrays.
+        so that it broadcasts against the batch's (B, n) or (B, n, k) arrays. Worlds that differ
+        elsewhere but agree here (ABC particles that share a timeline) get the shared array.
         """
         if self.shared:
             return np.asarray(get(self.first))
-        stacked = np.moveaxis(np.stack([np.asarray(get(w)) for w in self.unique])[self.index], 0, 1)
+        arrays = [np.asarray(get(w)) for w in self.unique]
+        if all(np.array_equal(a, arrays[0]) for a in arrays[1:]):
+            return arrays[0]
+        stacked = np.moveaxis(np.stack(arrays)[self.index], 0, 1)
         return stacked.reshape(stacked.shape + (1,) * dims)
 
     def campaigns(self) -> FloatArray:

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "export": _export,
         "demo": _demo,
+        "backtest": _backtest,
     }[args.command]
     try:
         return handler(args, list(argv) if argv is not None else sys.argv[1:])
@@ -68,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _backtest(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.backtest import run_backtest
+
+    return run_backtest(args, argv)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -120,6 +127,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     replications = args.replications or loaded.model.run.replications
     args.workers = _cap_workers(args, args.workers, replications, "replications")
+    ensemble = None
+    if args.posterior is not None:
+        from treatysim.calibration.ensemble import posterior_maker
+
+        ensemble = posterior_maker(args.posterior)
     summary = run_scenario(
         loaded,
         replications=args.replications,
@@ -130,6 +142,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         quiet=args.quiet,
         command=["treatysim", *argv],
         engine=args.engine,
+        ensemble=ensemble,
     )
     if args.no_report:
         _say(args, f"tables: {summary.folder}")

@@ -172,4 +172,5 @@ def test_compare_interval_widens_with_a_posterior(spread: Path, tmp_path: Path) 
             sides.append(Side.load(folder))
         diff = compare_runs(sides[0], sides[1])["cascade_size"]["difference"]
         widths[label] = diff["hi"] - diff["lo"]
-    assert widths["posterior"] > 3 * widths["fixed"], widths
+    # measured: fixed 0 (every cascade is the five exposed states), posterior 1.62
+    assert widths["posterior"] > 0.5 and widths["posterior"] > 3 * widths["fixed"], widths

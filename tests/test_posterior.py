@@ -174,3 +174,52 @@ def test_compare_interval_widens_with_a_posterior(spread: Path, tmp_path: Path) 
         widths[label] = diff["hi"] - diff["lo"]
     # measured: fixed 0 (every cascade is the five exposed states), posterior 1.62
     assert widths["posterior"] > 0.5 and widths["posterior"] > 3 * widths["fixed"], widths
+
+
+def write_sweep(folder: Path, factor: str = "events.ceasefire.date") -> Path:
+    values = "[2025-04-01, 2025-10-01]" if factor == "events.ceasefire.date" else "[1.0, 3.0]"
+    path = folder / "sweep.yaml"
+    baltic = ts.load(SCENARIO).path
+    path.write_text(
+        "schema_version: 1\nname: post_sweep\n"
+        f"base: {baltic}\n"
+        f"factors:\n  - {{name: f, path: {factor}, values: {values}}}\n"
+        "design: {type: grid}\nreplications: 6\nseed: 17\ntimeseries: none\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_sweep_draws_one_parameter_set_per_replication(two_point: Path, tmp_path: Path) -> None:
+    tables = {}
+    for engine in ("batched", "mesa"):
+        out = tmp_path / engine
+        code = main(["sweep", str(write_sweep(tmp_path)), "--posterior", str(two_point),
+                     "--out", str(out), "--workers", "1", "--engine", engine,
+                     "--quiet"])  # fmt: skip
+        assert code == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        post = manifest["posterior"]
+        assert post["sha256"] and post["seed"] == posterior_seed(17)
+        keys = manifest["parameter_sets"]
+        assert len(keys) == 6 and set(keys) == {0, 1}
+        runs = pd.read_parquet(out / "runs.parquet")
+        events = pd.read_parquet(out / "events.parquet")
+        moved = set(events.loc[events["stage"] == "announced", "run_id"])
+        assert runs["point"].nunique() == 2
+        for _, row in runs.iterrows():  # draw r at every point: sensitivity 0 never moves
+            assert (row["run_id"] in moved) == (keys[int(row["replication"])] == 1)
+        tables[engine] = (stable(runs), events)
+    pd.testing.assert_frame_equal(tables["batched"][0], tables["mesa"][0])
+    pd.testing.assert_frame_equal(tables["batched"][1], tables["mesa"][1])
+
+
+def test_a_posterior_may_not_set_a_sweep_factor(
+    two_point: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["sweep", str(write_sweep(tmp_path, SENS)), "--posterior", str(two_point),
+                 "--out", str(tmp_path / "o"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    clash = f"the posterior sets {SENS}, a factor of the sweep"
+    assert err == [f"{two_point}:0:0: --posterior: {clash}"]

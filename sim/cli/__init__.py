@@ -193,7 +193,12 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     if missing:
         print(f"error: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    plan = prepare(loaded)
+    ensemble = None
+    if args.posterior is not None:
+        from treatysim.calibration.ensemble import posterior_maker
+
+        ensemble = posterior_maker(args.posterior)
+    plan = prepare(loaded, ensemble=ensemble)
     workers = args.workers if args.workers is not None else default_workers(plan.n_runs)
     if args.executor == "local":
         workers = _cap_workers(args, workers, plan.n_runs, "runs")

@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
     p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="CALDIR",
+        help="replication r of every point draws its parameters from this calibration's "
+        "posterior (draw r, seeded from the sweep's seed; default: none)",
+    )
+    p.add_argument(
         "--workers",
         "-w",
         type=workers,

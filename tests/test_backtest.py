@@ -289,3 +289,17 @@ def test_removing_an_event_drops_its_inherited_provenance(tmp_path: Path) -> Non
     tags = ts.load(child).model.provenance
     assert "events.us_reassurance_drop.credibility" not in tags
     assert "states.overrides.NOR.stigma" in tags
+
+
+def test_a_full_output_folder_is_refused_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x").write_text("x")
+    code = main(["backtest", "teaching/baltic_simple", "--cutoff", CUTOFF, "--until", UNTIL,
+                 "--out", str(full)])  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"{full}:0:0: --out: the output folder exists and is not empty"
+    )

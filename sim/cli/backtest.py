@@ -10,18 +10,26 @@ a bad calibration folder, or with ``--strict`` inputs not known at the cutoff).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from treatysim.report.backtest import backtest, write_backtest
+from treatysim.results.store import output_problem
 from treatysim.run.runner import apply_overrides, default_folder
 from treatysim.scenario.bundled import bundled_or_path
 from treatysim.scenario.load import load_scenario
 
-EXIT_OK = 0
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 def run_backtest(args: argparse.Namespace, argv: list[str]) -> int:
     """Handle ``treatysim backtest``."""
+    problem = output_problem(args.out, "--out")
+    if problem is None and args.out is not None and args.out.is_dir() and any(args.out.iterdir()):
+        problem = f"{args.out}:0:0: --out: the output folder exists and is not empty"
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     result = backtest(
         loaded,

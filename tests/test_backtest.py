@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import treatysim as ts
+from treatysim.calibration.ensemble import posterior_ensemble
 from treatysim.cli import main
 from treatysim.report.backtest import verdicts
 from treatysim.scenario.errors import ValidationError
@@ -134,7 +135,9 @@ def test_backtest_scores_the_window(
     assert "NOR.stigma" in md
 
 
-def test_backtest_with_a_posterior_records_it(quiet_baltic: Path, tmp_path: Path) -> None:
+def test_backtest_with_a_posterior_records_it(
+    quiet_baltic: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from test_posterior import BASE, SENS, write_calibration
 
     cal = write_calibration(tmp_path / "cal", [[1.0, 0.6], [4.0, 0.6]], [0.3, 0.7], (SENS, BASE))
@@ -146,6 +149,31 @@ def test_backtest_with_a_posterior_records_it(quiet_baltic: Path, tmp_path: Path
     doc = json.loads((out / "scores.json").read_text())
     assert doc["posterior"]["folder"] == str(cal.resolve())
     assert "parameter and seed uncertainty" in doc["uncertainty"]
+    # the drawn parameters are tagged as fitted by the calibration (no targets: no date)
+    tags = {f["key"]: f for f in doc["flagged_inputs"]}
+    assert tags[SENS]["kind"] == "fitted" and tags[SENS]["reason"] == "fitted to the outcome"
+    assert "posterior of the calibration" in tags[BASE]["source"]
+    # a calibration whose targets end before the cutoff: its parameters are clean
+    manifest = json.loads((cal / "manifest.json").read_text())
+    manifest["targets"] = [{"name": "t", "window": {"start": "2024-01-01", "end": "2024-12-31"}}]
+    (cal / "manifest.json").write_text(json.dumps(manifest))
+    loaded = ts.load(quiet_baltic)
+    record = posterior_ensemble(cal, 1, 0).record
+    assert record["data_until"] == "2024-12-31"
+    keys = {t.key for t in flagged_inputs(loaded.model, None, dt.date(2025, 1, 31), record)}
+    assert keys == FLAGGED - {SENS, BASE}
+    capsys.readouterr()  # the first backtest's warnings
+    manifest["targets"][0]["window"]["end"] = "2025-06-30"
+    (cal / "manifest.json").write_text(json.dumps(manifest))
+    code = main(["backtest", str(quiet_baltic), "--cutoff", CUTOFF, "--until", UNTIL,
+                 "--posterior", str(cal), "--strict", "--out", str(tmp_path / "s")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        f"{cal}:0:0: {SENS}: fitted input not allowed in a strict backtest: fitted to data "
+        "up to 2025-06-30"
+    ) in err
+    assert len(err) == len(FLAGGED) + 2
 
 
 def test_a_bad_window_is_refused(quiet_baltic: Path) -> None:

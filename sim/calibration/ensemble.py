@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from treatysim.calibration.store import GENERATIONS, MANIFEST, draw_posterior, particle_path
+from treatysim.calibration.store import (
+    GENERATIONS,
+    MANIFEST,
+    draw_posterior,
+    particle_path,
+    read_manifest,
+)
 from treatysim.run.ensemble import Ensemble, EnsembleMaker
 from treatysim.run.seeds import replication_seed
 from treatysim.scenario.errors import Problem, ValidationError
@@ -71,6 +77,16 @@ def calibration_hash(folder: Path | str) -> str:
     return digest.hexdigest()
 
 
+def data_until(folder: Path) -> str | None:
+    """The last day of data the calibration fitted: its targets' last window end (or None)."""
+    try:
+        targets = read_manifest(folder).get("targets") or []
+        ends = [str(t["window"]["end"]) for t in targets if isinstance(t, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return max(ends) if ends else None
+
+
 def posterior_ensemble(folder: Path | str, n: int, root: int) -> Ensemble:
     """``n`` parameter sets drawn from a calibration's posterior for the root seed ``root``.
 
@@ -93,6 +109,7 @@ def posterior_ensemble(folder: Path | str, n: int, root: int) -> Ensemble:
     overrides = tuple({k: float(v) for k, v in zip(names, row, strict=True)} for row in values)
     record: dict[str, Any] = {
         "folder": str(folder.resolve()),
+        "data_until": data_until(folder),
         "sha256": calibration_hash(folder),
         "generation": generation,
         "parameters": names,

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from treatysim.analysis.scoreboard import BacktestScores, reliability_tables, score_events
-from treatysim.calibration.ensemble import posterior_maker
+from treatysim.calibration.ensemble import posterior_ensemble, posterior_maker
 from treatysim.plots.reliability import reliability_plot
 from treatysim.report.markdown import jsonable, table
 from treatysim.results.manifest import environment_info
@@ -30,7 +30,7 @@ from treatysim.results.store import claim_folder, mark_complete, write_json, wri
 from treatysim.run.ensemble import describe
 from treatysim.run.runner import Simulation, simulate_tables
 from treatysim.scenario.errors import Problem, ValidationError
-from treatysim.scenario.inputs import flagged_inputs
+from treatysim.scenario.inputs import flagged_inputs, posterior_tags
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.provenance import TaggedInput, side_file
 
@@ -77,12 +77,17 @@ def late_events(loaded: Loaded[Any], cutoff: dt.date) -> list[Problem]:
     ]
 
 
-def input_problems(loaded: Loaded[Any], flagged: Sequence[TaggedInput]) -> list[Problem]:
+def input_problems(
+    loaded: Loaded[Any], flagged: Sequence[TaggedInput], posterior: str | None = None
+) -> list[Problem]:
     """The flagged inputs as problems (``--strict``), at their provenance entries."""
     out = []
+    drawn = set(posterior_tags(_record(posterior)))
     for item in flagged:
         message = f"{item.kind} input not allowed in a strict backtest: {item.reason}"
-        if item.where == "scenario":
+        if item.key in drawn and item.where == "scenario":
+            out.append(Problem(str(posterior), 0, 0, item.key, message))
+        elif item.where == "scenario":
             loc = ("provenance", item.key)
             out.append(loaded.document.problem(loc, f"provenance.{item.key}", message, key=True))
         else:
@@ -90,6 +95,13 @@ def input_problems(loaded: Loaded[Any], flagged: Sequence[TaggedInput]) -> list[
             from_file = side_file(Path(item.where.removeprefix("dataset:"))).name
             out.append(Problem(f"{dataset}:{from_file}", 0, 0, f"columns.{item.key}", message))
     return out
+
+
+def _record(posterior: Path | str | None) -> dict[str, Any] | None:
+    """A posterior ensemble's manifest record (one draw), or None."""
+    if posterior is None:
+        return None
+    return dict(posterior_ensemble(posterior, 1, 0).record)
 
 
 def _bad(key: str, message: str) -> ValidationError:
@@ -139,13 +151,16 @@ def backtest(
     problems = late_events(loaded, cutoff)
     if problems:
         raise ValidationError(problems)
-    flagged = flagged_inputs(scenario, loaded.base_dir, cutoff)
+    ensemble = posterior_maker(posterior) if posterior is not None else None
+    record = _record(posterior)
+    flagged = flagged_inputs(scenario, loaded.base_dir, cutoff, posterior=record)
     if strict and flagged:
-        raise ValidationError(input_problems(loaded, flagged))
+        raise ValidationError(
+            input_problems(loaded, flagged, str(posterior) if posterior is not None else None)
+        )
     if warn:
         for item in flagged:
             print(f"warning: {item.line()}", file=sys.stderr)
-    ensemble = posterior_maker(posterior) if posterior is not None else None
     short = revalidate(
         loaded, [("calendar.end", until.isoformat()), ("run.report_dates", [until.isoformat()])]
     )

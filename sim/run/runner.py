@@ -387,7 +387,11 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "posterior": dict(sim.ensemble.record) if sim.ensemble is not None else None,
         "parameter_sets": list(sim.ensemble.keys) if sim.ensemble is not None else None,
         "uncertainty": describe(sim.ensemble),
-        "provenance": provenance_record(sim.loaded.model, sim.loaded.base_dir),
+        "provenance": provenance_record(
+            sim.loaded.model,
+            sim.loaded.base_dir,
+            posterior=sim.ensemble.record if sim.ensemble is not None else None,
+        ),
         "failed": failed,
         "started": sim.started.isoformat(),
         "finished": dt.datetime.now(dt.UTC).isoformat(),

@@ -331,3 +331,36 @@ def test_a_full_output_folder_is_refused_before_running(
     assert capsys.readouterr().err.strip() == (
         f"{full}:0:0: --out: the output folder exists and is not empty"
     )
+
+
+def test_scoreboard_of_two_states_by_hand() -> None:
+    """Two states, a model and a coin-flip null, every score worked out by hand."""
+    from treatysim.analysis.scoreboard import score_backtest
+
+    nan = np.nan
+    out = score_backtest(
+        ["AAA", "BBB"],
+        [1, 0],
+        {"model": [0.8, 0.1], "coin": [0.5, 0.5]},
+        observed_days=[10.0, nan],
+        date_ensembles={
+            "model": [[5.0, 15.0], [nan, 120.0]],  # BBB: never, or after the horizon 100
+            "coin": [[0.0, 100.0], [0.0, 100.0]],
+        },
+        horizon=100.0,
+        eps=0.01,
+        n_boot=200,
+    )
+    s = out.summary["scores"]
+    # Brier: model ((0.2)² + (0.1)²)/2 = 0.025; coin (0.25 + 0.25)/2 = 0.25
+    assert s["brier"]["means"]["model"]["mean"] == pytest.approx(0.025)
+    assert s["brier"]["differences"]["coin"]["mean"] == pytest.approx(-0.225)
+    # log: model (−ln 0.8 − ln 0.9)/2; coin ln 2
+    assert s["log"]["means"]["model"]["mean"] == pytest.approx(-(np.log(0.8) + np.log(0.9)) / 2)
+    assert s["log"]["means"]["coin"]["mean"] == pytest.approx(np.log(2))
+    # CRPS (energy form E|X − y| − ½E|X − X'|): AAA model {5, 15} vs 10: 5 − ½·5 = 2.5;
+    # BBB model {100, 100} (censored) vs 100: 0. Coin {0, 100}: AAA (10 + 90)/2 − 25 = 25; BBB (100 + 0)/2 − 25 = 25
+    assert s["crps_days"]["means"]["model"]["mean"] == pytest.approx((2.5 + 0.0) / 2)
+    assert s["crps_days"]["means"]["coin"]["mean"] == pytest.approx(25.0)
+    assert s["crps_days"]["differences"]["coin"]["mean"] == pytest.approx(1.25 - 25.0)
+    assert list(out.table["crps_model"]) == pytest.approx([2.5, 0.0])

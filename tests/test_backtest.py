@@ -359,7 +359,8 @@ def test_scoreboard_of_two_states_by_hand() -> None:
     assert s["log"]["means"]["model"]["mean"] == pytest.approx(-(np.log(0.8) + np.log(0.9)) / 2)
     assert s["log"]["means"]["coin"]["mean"] == pytest.approx(np.log(2))
     # CRPS (energy form E|X − y| − ½E|X − X'|): AAA model {5, 15} vs 10: 5 − ½·5 = 2.5;
-    # BBB model {100, 100} (censored) vs 100: 0. Coin {0, 100}: AAA (10 + 90)/2 − 25 = 25; BBB (100 + 0)/2 − 25 = 25
+    # BBB model {100, 100} (censored) vs 100: 0. Coin {0, 100}: AAA (10 + 90)/2 − 25 = 25;
+    # BBB (100 + 0)/2 − 25 = 25
     assert s["crps_days"]["means"]["model"]["mean"] == pytest.approx((2.5 + 0.0) / 2)
     assert s["crps_days"]["means"]["coin"]["mean"] == pytest.approx(25.0)
     assert s["crps_days"]["differences"]["coin"]["mean"] == pytest.approx(1.25 - 25.0)

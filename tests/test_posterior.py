@@ -223,3 +223,21 @@ def test_a_posterior_may_not_set_a_sweep_factor(
     assert code == 2
     clash = f"the posterior sets {SENS}, a factor of the sweep"
     assert err == [f"{two_point}:0:0: --posterior: {clash}"]
+
+
+def test_every_drawn_world_is_the_world_set_would_build(spread: Path) -> None:
+    """Later parameter sets skip the cross-checks; their worlds equal revalidate's."""
+    from treatysim.model.world import build_world
+    from treatysim.run.ensemble import ensemble_worlds
+    from treatysim.scenario.load import revalidate
+
+    loaded = ts.load(SCENARIO)
+    ens = posterior_ensemble(spread, 12, root=2)
+    worlds = ensemble_worlds(loaded, ens)
+    assert len({id(w) for w in worlds}) == len(set(ens.keys)) > 3
+    for world, over in list(zip(worlds, ens.overrides, strict=True))[:6]:
+        ref = revalidate(loaded, list(over.items()))
+        expected = build_world(ref.model, ref.base_dir)
+        assert world.scenario == expected.scenario
+        np.testing.assert_array_equal(world.sensitivity, expected.sensitivity)
+        np.testing.assert_array_equal(world.commitment, expected.commitment)

@@ -246,11 +246,12 @@ def _add_backtest(sub: Any) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="a scenario file or bundled name")
     p.add_argument(
         "--cutoff", type=_iso_date, required=True, metavar="DATE",
-        help="information cutoff: events after it are refused; scoring starts on it (required)",
+        help="information cutoff: events after it are refused; scoring starts on it "
+        "(required; no default)",
     )  # fmt: skip
     p.add_argument(
         "--until", type=_iso_date, required=True, metavar="DATE",
-        help="horizon: a state counts as moved if it moved by this date (required)",
+        help="horizon: a state counts as moved if it moved by this date (required; no default)",
     )  # fmt: skip
     p.add_argument(
         "--posterior", type=Path, metavar="CALDIR",

@@ -347,10 +347,10 @@ class _Checker:
                 except KeyPathError:
                     self.add(loc, f"not an input of this scenario: {exc}", key=True)
                 continue
-            if (
-                value is None
-                or isinstance(value, dict)
-                or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value))
+            if value is None:  # an optional value this scenario leaves unset: nothing to tag
+                continue
+            if isinstance(value, dict) or (
+                isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
             ):
                 self.add(loc, f"'{key}' is not a number of this scenario", key=True)
 

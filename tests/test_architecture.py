@@ -31,7 +31,14 @@ LAYERS = (
 )
 #: Modules that import project modules inside functions on purpose: the CLI keeps
 #: ``treatysim --help`` fast, and the package root loads its API on first use.
-LAZY_IMPORTERS = {"treatysim", "treatysim.cli", "treatysim.cli.parser", "treatysim.__main__"}
+LAZY_IMPORTERS = {
+    "treatysim",
+    "treatysim.cli",
+    "treatysim.cli.parser",
+    "treatysim.cli.discover",
+    "treatysim.cli.precision",
+    "treatysim.__main__",
+}
 MAX_LINES = 500
 
 

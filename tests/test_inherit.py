@@ -58,7 +58,7 @@ def test_merge_by_key_and_by_event_id(tmp_path: Path) -> None:
     assert data["name"] == "variant"
     assert data["calendar"] == base["calendar"]
     assert data["states"]["overrides"]["NOR"] == {"stigma": 0.9}
-    assert data["states"]["overrides"]["POL"] == base["states"]["overrides"]["POL"]
+    assert data["states"]["overrides"]["UKR"] == base["states"]["overrides"]["UKR"]
     assert [e["id"] for e in data["events"]] == ["us_reassurance_drop", "late"]
     drop = data["events"][0]
     assert str(drop["date"]) == "2025-03-01" and drop["credibility"] == 0.4

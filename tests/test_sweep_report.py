@@ -115,7 +115,13 @@ thresholds: [3]
 """
     folder = swept(setup(tmp_path, body), tmp_path / "out").folder
     names = sorted(p.name for p in (folder / "plots").glob("*.png"))
-    assert names == ["heatmap_mean_cascade_size.png", "heatmap_p_cascade_ge_3.png"]
+    # the sweep's own figures, then the exploratory ones (issue 15): envelopes, feature scores
+    assert names == [
+        "envelopes.png",
+        "feature_scores_cascade_size.png",
+        "heatmap_mean_cascade_size.png",
+        "heatmap_p_cascade_ge_3.png",
+    ]
     before = pd.read_parquet(folder / "point_summary.parquet")
     for path in (folder / "plots").iterdir():
         path.unlink()

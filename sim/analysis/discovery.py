@@ -298,9 +298,9 @@ def _rule_text(rule: Sequence[dict[str, Any]]) -> str:
     parts = []
     for r in rule:
         if r["min"] is not None:
-            parts.append(f"{r['factor']} > {r['min']:.4g}")
+            parts.append(f"{r['factor']} > {r['min']:.6g}")
         if r["max"] is not None:
-            parts.append(f"{r['factor']} <= {r['max']:.4g}")
+            parts.append(f"{r['factor']} <= {r['max']:.6g}")
     return " and ".join(parts) or "(everything)"
 
 
@@ -380,6 +380,8 @@ def discover(
     where: Condition,
     min_coverage: float = MIN_COVERAGE,
     density_tolerance: float = DENSITY_TOLERANCE,
+    peel_alpha: float = 0.05,
+    mass_min: float = 0.05,
     cart_depth: int = CART_DEPTH,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -396,6 +398,8 @@ def discover(
         where: The condition that makes a case one of interest, e.g. ``parse_where(">= 7")``.
         min_coverage: See :func:`prim_box`.
         density_tolerance: See :func:`prim_box`.
+        peel_alpha: See :func:`prim_box`.
+        mass_min: See :func:`prim_box`.
         cart_depth: Depth of the CART tree.
         seed: Seed of the tree and of the feature scores.
 
@@ -422,7 +426,14 @@ def discover(
         "rows": int(known.sum()),
         "rows_without_outcome": int((~known).sum()),
         "cases_of_interest": int(y.sum()),
-        "prim": prim_box(x, y, min_coverage=min_coverage, density_tolerance=density_tolerance),
+        "prim": prim_box(
+            x,
+            y,
+            min_coverage=min_coverage,
+            density_tolerance=density_tolerance,
+            peel_alpha=peel_alpha,
+            mass_min=mass_min,
+        ),
         "cart": cart_rules(x, y, max_depth=cart_depth, seed=seed),
         "feature_scores": [
             {"factor": str(factor), "score": float(score), "rank": int(rank)}

@@ -15,15 +15,20 @@ share ``p`` of ``n`` it is ``z·sqrt(p(1−p)/n + z²/4n²) / (1 + z²/n)``, lar
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 from treatysim.analysis.intervals import wilson_interval
+from treatysim.scenario.types import MOVED_STAGES
+
+if TYPE_CHECKING:
+    from treatysim.model.world import World
 
 
 def half_width(k: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> np.ndarray:
@@ -229,3 +234,74 @@ def precision_path(
         )
     columns = ["name", "n", "p", "lower", "upper", "half_width"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def headline_outcomes(
+    runs: pd.DataFrame, events: pd.DataFrame, states: Sequence[str], treaty: str
+) -> dict[str, np.ndarray]:
+    """The 0/1 outcome behind each probability the stopping rule watches, per ok replication.
+
+    The headline probabilities of a run's report for its primary treaty: each state's
+    probability of moving to leave (announcing an exit or suspending, ``P(ISO3 moves)``) and the
+    probability that the cascade reaches at least k states (``P(cascade >= k)``, for k from 1 to
+    the largest cascade seen). Only ok replications count, in replication order.
+
+    Args:
+        runs: The runs table (``run_id``, ``replication``, ``status``, ``cascade_size``).
+        events: The events table (``run_id``, ``iso3``, ``treaty``, ``stage``).
+        states: The states whose probability of moving is reported (the treaty's parties).
+        treaty: The primary treaty.
+
+    Returns:
+        For each probability's name, one boolean per ok replication.
+    """
+    ok = runs[runs["status"] == "ok"].sort_values("replication")
+    position = {str(r): i for i, r in enumerate(ok["run_id"])}
+    moved = events[
+        (events["treaty"].astype(str) == treaty)
+        & events["stage"].astype(str).isin(MOVED_STAGES)
+        & events["run_id"].astype(str).isin(position)
+    ]
+    pairs = moved[["run_id", "iso3"]].astype(str).drop_duplicates()
+    index = {s: j for j, s in enumerate(states)}
+    matrix = np.zeros((len(ok), len(states)), dtype=bool)
+    rows = np.array([position[r] for r in pairs["run_id"]], dtype=np.int64)
+    cols = np.array([index.get(s, -1) for s in pairs["iso3"]], dtype=np.int64)
+    keep = cols >= 0
+    matrix[rows[keep], cols[keep]] = True
+    size = ok["cascade_size"].to_numpy(dtype=np.int64)  # the primary treaty's outcome
+    out = {f"P({s} moves)": matrix[:, j] for j, s in enumerate(states)}
+    for k in range(1, int(size.max(initial=0)) + 1):
+        out[f"P(cascade >= {k})"] = size >= k
+    return out
+
+
+def headline_judge(
+    target: float, confidence: float = 0.95
+) -> Callable[[pd.DataFrame, pd.DataFrame, World], tuple[bool, str | None, float]]:
+    """The check ``--precision`` runs after each block, on the headline probabilities.
+
+    Args:
+        target: The largest acceptable Wilson half-width.
+        confidence: Two-sided confidence level.
+
+    Returns:
+        A function of (runs, events, world) giving (every half-width ≤ target and at least one
+        ok run, the widest probability's name, its half-width).
+    """
+
+    def judge(
+        runs: pd.DataFrame, events: pd.DataFrame, world: World
+    ) -> tuple[bool, str | None, float]:
+        treaty = world.scenario.primary_treaty
+        k = world.treaties.index(treaty)
+        parties = [s for i, s in enumerate(world.ids) if world.party[i, k]]
+        flags = headline_outcomes(runs, events, parties, treaty)
+        n_ok = int((runs["status"] == "ok").sum())
+        if n_ok == 0:
+            return False, None, 0.5
+        counts = {name: int(v.sum()) for name, v in flags.items()}
+        verdict = check_precision(counts, n_ok, target=target, block=1, confidence=confidence)
+        return verdict.reached, verdict.widest, verdict.max_half_width
+
+    return judge

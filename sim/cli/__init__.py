@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _export,
         "demo": _demo,
         "backtest": _backtest,
+        "discover": _discover,
     }[args.command]
     try:
         return handler(args, list(argv) if argv is not None else sys.argv[1:])
@@ -129,21 +130,29 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     args.workers = _cap_workers(args, args.workers, replications, "replications")
     ensemble = None
     if args.posterior is not None:
+        if args.precision is not None:
+            print("--posterior: not with --precision (give -n)", file=sys.stderr)
+            return EXIT_BAD_INPUT
         from treatysim.calibration.ensemble import posterior_maker
 
         ensemble = posterior_maker(args.posterior)
-    summary = run_scenario(
-        loaded,
-        replications=args.replications,
-        seed=args.seed,
-        out=args.out,
-        workers=args.workers,
-        timeseries=args.timeseries,
-        quiet=args.quiet,
-        command=["treatysim", *argv],
-        engine=args.engine,
-        ensemble=ensemble,
-    )
+    if args.precision is not None:
+        from treatysim.cli.precision import run_precise
+
+        summary = run_precise(args, loaded, argv)
+    else:
+        summary = run_scenario(
+            loaded,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            workers=args.workers,
+            timeseries=args.timeseries,
+            quiet=args.quiet,
+            command=["treatysim", *argv],
+            engine=args.engine,
+            ensemble=ensemble,
+        )
     if args.no_report:
         _say(args, f"tables: {summary.folder}")
     else:
@@ -321,6 +330,12 @@ def _export(args: argparse.Namespace, argv: list[str]) -> int:
     for item in exported:
         _say(args, f"{item.target} ({item.rows:,} rows)")
     return EXIT_OK
+
+
+def _discover(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.discover import discover_command
+
+    return discover_command(args, argv)
 
 
 def _demo(args: argparse.Namespace, argv: list[str]) -> int:

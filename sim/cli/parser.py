@@ -147,6 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
         "seeded from the root seed (default: none, the scenario's fixed parameters)",
     )
 
+    p.add_argument(
+        "--precision",
+        type=_half_width,
+        metavar="H",
+        help="add replications in seeded blocks until every headline probability's Wilson 95%% "
+        "half-width is at most H, in (0, 0.5] (default: off; a fixed number of replications)",
+    )
+    p.add_argument(
+        "--block",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=50,
+        metavar="B",
+        help="with --precision: replications per block (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=10_000,
+        metavar="N",
+        help="with --precision: the cap on replications (default: %(default)s)",
+    )
+
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
     p.add_argument(
@@ -212,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, metavar="DEST", help="destination folder (default: DIR/csv)")
     _add_quiet(p)
+
+    _add_discover(sub)
 
     p = sub.add_parser("demo", help="serve the interactive teaching demo in a browser")
     p.add_argument(
@@ -292,3 +316,90 @@ def _add_backtest(sub: Any) -> None:
         help="bootstrap resamples of the score intervals (default: %(default)s)",
     )  # fmt: skip
     _add_quiet(p)
+
+
+def _share(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 1]")
+    return value
+
+
+def _add_discover(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "discover", help="scenario discovery on a sweep folder: PRIM boxes, CART rules, scores"
+    )
+    p.add_argument("folder", type=Path, metavar="SWEEP_DIR", help="a sweep folder")
+    p.add_argument(
+        "--outcome",
+        required=True,
+        metavar="NAME",
+        help="an outcome column, e.g. cascade_size (required; default: none)",
+    )
+    p.add_argument(
+        "--where",
+        required=True,
+        metavar="EXPR",
+        help='what makes a case of interest: an operator and a number, e.g. ">= 7" '
+        "(required; default: none)",
+    )
+    p.add_argument(
+        "--on",
+        choices=["points", "runs"],
+        default="points",
+        help="cases: each point's mean over its ok runs, or every single run "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--min-coverage",
+        type=_share,
+        default=0.8,
+        metavar="C",
+        help="the chosen PRIM box keeps at least this coverage (default: %(default)s)",
+    )
+    p.add_argument(
+        "--density-tolerance",
+        type=float,
+        default=0.02,
+        metavar="D",
+        help="density given up for more coverage when choosing the box (default: %(default)s)",
+    )
+    p.add_argument(
+        "--peel-alpha",
+        type=_share,
+        default=0.05,
+        metavar="A",
+        help="share of the box's cases peeled off per PRIM step (default: %(default)s)",
+    )
+    p.add_argument(
+        "--mass-min",
+        type=_share,
+        default=0.05,
+        metavar="M",
+        help="PRIM stops before a box holds less than this share of the cases "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--cart-depth",
+        type=_bounded(1, 10),
+        default=3,
+        metavar="K",
+        help="depth of the CART tree, 1 to 10 (default: %(default)s)",
+    )
+    _flag(p, "--svg", "also write SVG plots")
+    _add_quiet(p)
+
+
+def _half_width(text: str) -> float:
+    """An argparse type: a half-width in (0, 0.5]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 0.5]")
+    return value

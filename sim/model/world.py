@@ -23,6 +23,7 @@ from treatysim.model.population import (
 )
 from treatysim.model.timeline import Timeline, compile_timeline
 from treatysim.scenario.checks import expand
+from treatysim.scenario.commitments import derived_parliament_months, derived_stigma
 from treatysim.scenario.dataset import Dataset, haversine_km, load_observed, scenario_dataset
 
 if TYPE_CHECKING:
@@ -336,8 +337,8 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
             if bloc[i] < 0:
                 bloc[i] = number
 
-    def per_state(attr: str, default: float) -> NDArray[np.float64]:
-        out = np.full(n, float(default))
+    def per_state(attr: str, default: float | NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.array(np.broadcast_to(np.asarray(default, dtype=float), (n,)))
         for iso3, override in scenario.states.overrides.items():
             value = getattr(override, attr)
             if value is not None and iso3 in pos:
@@ -368,11 +369,13 @@ def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         bloc=bloc,
         bloc_names=bloc_names,
         sensitivity=per_state("threat_sensitivity", params.threat.sensitivity),
-        stigma=per_state("stigma", params.commitment.stigma),
+        stigma=per_state("stigma", derived_stigma(records, params.commitment)),
         commitment=commitment,
         fixed_threshold=_thresholds(scenario, per_state("threshold", params.threshold.default)),
         deliberation_months=per_state("deliberation_months", pipeline.deliberation_months),
-        parliament_months=per_state("parliament_months", pipeline.parliament_months),
+        parliament_months=per_state(
+            "parliament_months", derived_parliament_months(records, pipeline)
+        ),
         pass_probability=per_state(
             "parliament_pass_probability", pipeline.parliament_pass_probability
         ),

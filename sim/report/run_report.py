@@ -26,6 +26,7 @@ from treatysim.plots import run as plots
 from treatysim.report import markdown
 from treatysim.report.inputs import describe_uncertainty, inputs_markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
+from treatysim.report.precision_report import precision_markdown, precision_section
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import (
     PLOTS,
@@ -93,6 +94,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         + (f" Intervals cover {summary['uncertainty']}." if summary.get("uncertainty") else ""),
         "",
     ]
+    if summary.get("precision"):
+        out += precision_markdown(summary["precision"])
     top = [s for s in ranked_states(tr) if tr["states"][s]["moved"]["p"]]
     out += ["## States most likely to announce an exit", ""]
     rows = []
@@ -407,6 +410,11 @@ def build_report(
     summary["inputs"] = data.manifest.get("provenance")
     phase("plots")
     files = _plots(summary, data, world, svg)
+    if data.manifest.get("precision"):
+        summary["precision"], more = precision_section(
+            data.manifest["precision"], data.runs, data.events, world, folder / PLOTS, svg
+        )
+        files += more
     summary["plots"] = [str(p.relative_to(folder)) for p in files]
     summary = jsonable(summary)
     phase("summary.json and summary.md")

@@ -29,6 +29,7 @@ from treatysim.analysis.point_summary import (
 )
 from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.plots.sweep import level_label, sweep_plots
+from treatysim.report.explore_report import explore_sections
 from treatysim.report.markdown import table_row
 from treatysim.results.store import (
     DESIGN,
@@ -91,9 +92,12 @@ def build_sweep_report(
     files = sweep_plots(
         folder / PLOTS, factors, outcomes, thresholds, design, summary, indices, svg=svg
     )
-    plots = [p.relative_to(folder).as_posix() for p in files]
-    write_json(folder / SUMMARY_JSON, _overview(manifest, summary, indices, plots))
-    write_text(folder / SUMMARY_MD, _markdown(manifest, summary, indices, plots))
+    extra = explore_sections(folder, manifest, indices, svg=svg)
+    plots = [p.relative_to(folder).as_posix() for p in [*files, *extra.plots]]
+    write_json(
+        folder / SUMMARY_JSON, {**_overview(manifest, summary, indices, plots), **extra.overview}
+    )
+    write_text(folder / SUMMARY_MD, _markdown(manifest, summary, indices, plots, extra.markdown))
     return folder / SUMMARY_MD
 
 
@@ -158,6 +162,7 @@ def _markdown(
     summary: pd.DataFrame,
     indices: dict[str, Any] | None,
     plots: list[str],
+    explore: list[str],
 ) -> str:
     labels = [f["name"] for f in manifest["factors"]]
     lines = [
@@ -175,8 +180,8 @@ def _markdown(
         "",
         "## Factors",
         "",
-        "| factor | key path | values |",
-        "|---|---|---|",
+        "| factor | role | key path | values |",
+        "|---|---|---|---|",
     ]
     for f in manifest["factors"]:
         if f.get("values") is not None:
@@ -185,7 +190,8 @@ def _markdown(
             values = f"{f['low']} to {f['high']} ({f.get('distribution', 'uniform')})"
         else:
             values = "from the design table"
-        lines.append(f"| {f['name']} | `{f['path']}` | {values} |")
+        role = f.get("role", "uncertainty")
+        lines.append(f"| {f['name']} | {role} | `{f['path']}` | {values} |")
     shown = 40
     lines += ["", f"## Points (first {shown})" if manifest["points"] > shown else "## Points", ""]
     header = ["point", *labels]
@@ -240,6 +246,7 @@ def _markdown(
             if body.get("warnings"):
                 lines += ["", "Read with care (more samples or replications would help):", ""]
                 lines += [f"- {warning}" for warning in body["warnings"]]
+    lines += explore
     if manifest.get("failed"):
         lines += ["", "## Failed runs", ""]
         for failure in manifest.get("failures", [])[:20]:

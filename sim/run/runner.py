@@ -131,6 +131,7 @@ class Simulation:
         executor: Where they ran, for the manifest.
         engine: The engine that ran them (``mesa`` or ``batched``).
         ensemble: Per-replication parameters (a posterior ensemble), if any.
+        precision: The ``--precision`` record for the manifest (None for a fixed run).
     """
 
     loaded: Loaded[Any]
@@ -146,6 +147,7 @@ class Simulation:
     executor: str | int
     engine: str
     ensemble: Ensemble | None = None
+    precision: dict[str, Any] | None = None
 
     @property
     def failed(self) -> int:
@@ -397,6 +399,8 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "finished": dt.datetime.now(dt.UTC).isoformat(),
         "seconds": round(sim.seconds, 3),
     }
+    if sim.precision is not None:
+        manifest["precision"] = sim.precision
     write_json(folder / MANIFEST, manifest)
     mark_complete(folder)
     return RunSummary(folder, len(sim.tasks), failed, sim.seconds)

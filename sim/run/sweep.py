@@ -421,6 +421,7 @@ def _manifest(
         ),
         "outcomes": list(sweep.outcomes),
         "thresholds": list(sweep.thresholds),
+        "robustness": sweep.robustness.model_dump(mode="json") if sweep.robustness else None,
         "timeseries": sweep.timeseries,
         "ok": result.ok,
         "failed": result.failed,

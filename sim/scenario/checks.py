@@ -138,7 +138,8 @@ class _Checker:
         try:
             self.dataset = scenario_dataset(sc, self.loaded.base_dir)
         except DatasetError as exc:
-            self.add(("states", "dataset"), str(exc))
+            for line in str(exc).splitlines():  # one problem per malformed value
+                self.add(("states", "dataset"), line)
             return self.problems
         self.groups()
         self.states()

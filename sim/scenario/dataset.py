@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from treatysim.scenario.commitments import attribute_problems
 from treatysim.scenario.yamlio import read_limited
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ def _read_dataset(path: Path) -> Dataset:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise DatasetError(f"{path.name}: missing columns {', '.join(missing)}")
+    problems = attribute_problems(path.name, header, rows)
+    if problems:
+        raise DatasetError("\n".join(problems))
     states: dict[str, StateRecord] = {}
     for row in rows:
         iso3 = row.fields["iso3"].strip()

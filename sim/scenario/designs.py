@@ -104,7 +104,8 @@ def count_points(sweep: Sweep, base_dir: Path | None = None) -> int:
         return math.prod(len(grid_levels(f)) for f in sweep.factors)
     if design.type in ("lhs", "sobol"):
         assert design.samples is not None
-        return design.samples
+        settings = math.prod(len(grid_levels(f)) for f in sweep.levers) if sweep.crossed else 1
+        return design.samples * settings
     if design.type == "saltelli":
         assert design.samples is not None
         return design.samples * ((2 * d + 2) if design.second_order else (d + 2))
@@ -138,6 +139,8 @@ def generate(sweep: Sweep, base_dir: Path | None = None) -> Points:
         assert design.file is not None
         return read_table(_table_path(design.file, base_dir), factors)
     assert design.samples is not None
+    if sweep.crossed:
+        return crossed(sweep)
     if design.type == "lhs":
         unit = latin_hypercube(len(factors), design.samples, sweep.seed)
     elif design.type == "sobol":
@@ -153,6 +156,38 @@ def from_unit_cube(factors: Sequence[Factor], unit: NDArray[np.float64], kind: s
     """Points from unit-cube coordinates, one row per point and one column per factor."""
     columns = tuple(from_unit(f, unit[:, j]) for j, f in enumerate(factors))
     return Points(tuple(factors), columns, np.asarray(unit, dtype=np.float64), kind)
+
+
+def crossed(sweep: Sweep) -> Points:
+    """Every lever setting × the uncertainties' sampled design (lhs or sobol), in factor order.
+
+    The levers' settings are the grid of their values or levels; the uncertainties' points are
+    drawn once (from the sweep's seed, over the uncertainties only) and repeated for each
+    setting, so each state of the world meets every setting. The lever setting varies slowest:
+    point ``p`` is setting ``p // samples`` in state of the world ``p % samples``. The points
+    keep no unit-cube coordinates (the crossed design is not a Sobol' or Morris design).
+    """
+    design = sweep.design
+    assert design.samples is not None and design.type in ("lhs", "sobol")
+    uncertainties = sweep.uncertainties
+    draw = latin_hypercube if design.type == "lhs" else sobol_sequence
+    unit = draw(len(uncertainties), design.samples, sweep.seed)
+    states = {f.label: from_unit(f, unit[:, j]) for j, f in enumerate(uncertainties)}
+    settings = grid(sweep.levers)
+    n_settings, n_states = len(settings), design.samples
+    size = n_settings * n_states
+    if size > MAX_POINTS:
+        raise DesignError(f"the crossed design has {size:,} points (at most {MAX_POINTS:,})")
+    lever_columns = dict(zip(settings.labels, settings.columns, strict=True))
+    columns = []
+    for factor in sweep.factors:
+        if factor.role == "lever":
+            columns.append(np.repeat(lever_columns[factor.label], n_states))
+        else:
+            columns.append(np.tile(states[factor.label], n_settings))
+    return Points(
+        tuple(sweep.factors), tuple(columns), None, f"{design.type} (crossed with levers)"
+    )
 
 
 def grid(factors: Sequence[Factor]) -> Points:

@@ -76,8 +76,25 @@ class CommitmentParameters(Frozen):
     )  # fmt: skip
     stigma: float = param(
         0.0, "commitment units", "Commitment added by the norm's stigma (Finnemore & Sikkink "
-        "1998; Norway's 'maintain the stigma'). Set per state in overrides.",
+        "1998), before the attribute terms below; a state's override replaces the total.",
         ge=0, le=5, source="Finnemore & Sikkink 1998",
+    )  # fmt: skip
+    stigma_core_group: float = param(
+        0.0, "commitment units", "Stigma added for membership of the Ottawa-process core group "
+        "(1996–97; column apmbc_core_group): the norm's entrepreneurs (Finnemore & Sikkink 1998). "
+        "Founding-scenario prior uniform 0–0.6.",
+        ge=0, le=5, source="Finnemore & Sikkink 1998; APMBC ISU, 'History'; prior",
+    )  # fmt: skip
+    stigma_host: float = param(
+        0.0, "commitment units", "Stigma added for having hosted the convention's adoption, "
+        "signing or a formal meeting (column apmbc_hosted). Founding-scenario prior uniform 0–0.6.",
+        ge=0, le=5, source="Finnemore & Sikkink 1998 (organisational platforms); prior",
+    )  # fmt: skip
+    stigma_presidency: float = param(
+        0.0, "commitment units per presidency", "Stigma added per presidency of a Meeting of "
+        "States Parties or Review Conference, 1999–2024 (column apmbc_presidencies). "
+        "Founding-scenario prior uniform 0–0.3.",
+        ge=0, le=5, source="APMBC meeting records (sim/data/README.md); prior",
     )  # fmt: skip
     spillover: float = param(
         0.15, "commitment units", "Commitment to other treaties lost when a state announces an "
@@ -101,6 +118,13 @@ class PipelineParameters(Frozen):
     parliament_months: float = param(
         2.5, "months", "Mean time from announcement to the parliament's vote (exponential).",
         ge=0, le=120, source="2025 votes: LV 1 month, EE 2.5, LT 1.7, FI 2.6, PL 4 (observed)",
+    )  # fmt: skip
+    parliament_second_chamber: float = param(
+        0.0, "share of parliament_months", "Extra time to the vote where a second chamber must "
+        "also pass the statute: parliament_months × (1 + this × (chambers − 1)), chambers from "
+        "the column parliament_chambers. Founding-scenario prior uniform 0–0.8.",
+        ge=0, le=5, source="Constitution of Poland Art. 89(1), 121(2) (Senate: 30 days); IPU "
+        "Parline; prior",
     )  # fmt: skip
     parliament_pass_probability: float = param(
         0.95, "probability", "Probability that parliament approves the withdrawal.",

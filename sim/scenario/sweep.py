@@ -62,6 +62,15 @@ class Factor(Frozen):
         ),
     )
     integer: bool = Field(False, description="Round sampled values to whole numbers.")
+    role: Literal["uncertainty", "lever"] = Field(
+        "uncertainty",
+        description=(
+            "XLRM role (Lempert et al. 2003): uncertainty (what nobody controls, e.g. a ceasefire "
+            "date) or lever (a policy setting, e.g. allied reassurance). A sweep with both runs "
+            "every lever setting (the levers' values or levels, crossed) in every state of the "
+            "world of the uncertainties' design, and its report ranks the settings' robustness."
+        ),
+    )
 
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:
@@ -151,6 +160,26 @@ class Design(Frozen):
         return self
 
 
+class Robustness(Frozen):
+    """How a sweep's report judges lever settings across the states of the world."""
+
+    outcome: str = Field(
+        "cascade_size", description="The outcome (its per-point mean) the levers are judged on."
+    )
+    satisficing: str | None = Field(
+        None,
+        max_length=40,
+        description=(
+            'Acceptable outcome, e.g. "<= 5" (an operator and a number); default: at most the '
+            "median of the outcome's point means."
+        ),
+    )
+    percentile: float = Field(
+        90.0, ge=0, le=100, description="Percentile reported beside the mean."
+    )
+    larger_is_better: bool = Field(False, description="The outcome is better when larger.")
+
+
 class Sweep(Frozen):
     """A sweep file."""
 
@@ -174,6 +203,31 @@ class Sweep(Frozen):
     timeseries: Literal["counts", "none"] = Field(
         "none", description="Time series to keep per run (full series are too large for sweeps)."
     )
+    robustness: Robustness | None = Field(
+        None, description="How the report judges lever settings (sweeps with levers)."
+    )
     chunk_size: int | None = Field(
         None, ge=1, le=10_000, description="Runs per task sent to a worker (default: automatic)."
     )
+
+    @property
+    def levers(self) -> list[Factor]:
+        """The factors with role ``lever``."""
+        return [f for f in self.factors if f.role == "lever"]
+
+    @property
+    def uncertainties(self) -> list[Factor]:
+        """The factors with role ``uncertainty``."""
+        return [f for f in self.factors if f.role == "uncertainty"]
+
+    @property
+    def crossed(self) -> bool:
+        """Whether the design crosses every lever setting with a sampled uncertainty design.
+
+        True when the sweep has both roles and a sampled (lhs or sobol) design: the levers'
+        settings (their values or levels, every combination) are each run at every point of the
+        uncertainties' design. A grid crosses every factor anyway, and a table is taken as given.
+        """
+        return (
+            bool(self.levers) and bool(self.uncertainties) and self.design.type in ("lhs", "sobol")
+        )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from treatysim.scenario.checks import checked_scenario
+from treatysim.scenario.condition import parse_where
 from treatysim.scenario.designs import DesignError, candidate_values, read_table
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.explain import did_you_mean
@@ -60,15 +61,30 @@ def check_sweep(loaded: Loaded[Sweep], base: Loaded[Scenario]) -> list[Problem]:
         message = _misfit(factor, samples, base)
         if message:
             add(loc, f"factors[{i}].path", message)
-        if sweep.design.type not in {"grid", "table"} and not factor.is_range:
+        lever_of_crossed = sweep.crossed and factor.role == "lever"
+        if (
+            sweep.design.type not in {"grid", "table"}
+            and not factor.is_range
+            and not lever_of_crossed
+        ):
             add(loc, f"factors[{i}]", f"a {sweep.design.type} design needs a range (low, high)")
-        if sweep.design.type == "grid" and factor.is_range and factor.levels is None:
-            add(loc, f"factors[{i}]", "a range in a grid design needs levels")
+        grid_like = sweep.design.type == "grid" or lever_of_crossed
+        if grid_like and factor.is_range and factor.levels is None:
+            where = "a grid design" if sweep.design.type == "grid" else "a lever"
+            add(loc, f"factors[{i}]", f"a range in {where} needs levels")
+        if factor.role == "lever" and sweep.design.type in {"saltelli", "morris"}:
+            add(
+                ("factors", i, "role"),
+                f"factors[{i}].role",
+                f"a {sweep.design.type} design has no levers (its points must keep their order "
+                "for the indices); use grid, lhs, sobol or table, or mark it uncertainty",
+            )
     numeric = sweep_outcomes(list(base.model.treaties))
     for i, outcome in enumerate(sweep.outcomes):
         if outcome not in numeric:
             hint = did_you_mean(outcome, numeric)
             add(("outcomes", i), f"outcomes[{i}]", f"unknown outcome '{outcome}'{hint}")
+    _check_robustness(sweep, numeric, add)
     if sweep.design.type == "grid":
         size = 1
         for factor in sweep.factors:
@@ -76,6 +92,37 @@ def check_sweep(loaded: Loaded[Sweep], base: Loaded[Scenario]) -> list[Problem]:
         if size * sweep.replications > MAX_GRID_RUNS:
             add(("design",), "design", f"the grid has {size} points; that is too many")
     return problems
+
+
+def _check_robustness(sweep: Sweep, numeric: set[str], add: Any) -> None:
+    """The ``robustness`` block: a known outcome, a satisficing condition that parses, levers."""
+    block = sweep.robustness
+    if block is None:
+        return
+    if not sweep.levers or not sweep.uncertainties:
+        add(
+            ("robustness",),
+            "robustness",
+            "robustness needs factors with both roles (lever and uncertainty)",
+        )
+    if block.outcome not in numeric:
+        hint = did_you_mean(block.outcome, numeric)
+        add(
+            ("robustness", "outcome"),
+            "robustness.outcome",
+            f"unknown outcome '{block.outcome}'{hint}",
+        )
+    elif block.outcome not in sweep.outcomes:
+        add(
+            ("robustness", "outcome"),
+            "robustness.outcome",
+            f"'{block.outcome}' is not one of the sweep's outcomes",
+        )
+    if block.satisficing is not None:
+        try:
+            parse_where(block.satisficing)
+        except ValueError as exc:
+            add(("robustness", "satisficing"), "robustness.satisficing", str(exc))
 
 
 def _table_columns(loaded: Loaded[Sweep], add: Any) -> list[list[Any]] | None:

@@ -146,8 +146,6 @@ def backtest(
         raise _bad("until", f"the horizon {until} must be after the cutoff {cutoff}")
     if until > scenario.calendar.end:
         raise _bad("until", f"the horizon {until} is after the calendar's end")
-    if cutoff < scenario.calendar.start - dt.timedelta(days=1):
-        pass  # a cutoff before the start: the run starts later; scoring still begins at cutoff
     problems = late_events(loaded, cutoff)
     if problems:
         raise ValidationError(problems)

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {
     "schema_version", "scenario", "primary_treaty", "calendar", "report_dates", "runs",
     "confidence", "methods", "treaties", "observed", "threat", "plots", "map", "engine",
+    "uncertainty", "posterior", "inputs",
 }  # fmt: skip
 
 

@@ -57,6 +57,7 @@ class Side:
     dates: tuple[dt.date, ...]
     curves: dict[str, dict[str, list[float]]]
     events: tuple[tuple[dt.date, str], ...] = ()
+    uncertainty: str = "seed (stochastic) uncertainty only"
 
     @classmethod
     def load(cls, folder: Path, treaty: str | None = None) -> Side:
@@ -93,6 +94,7 @@ class Side:
                 for g in stats.CURVE_STAGES
             },
             events=tuple((e.date, e.id or e.type) for e in world.scenario.events),
+            uncertainty=data.manifest.get("uncertainty") or "seed (stochastic) uncertainty only",
         )
 
     def info(self) -> dict[str, Any]:
@@ -105,6 +107,7 @@ class Side:
             "replications": self.replications,
             "runs_ok": self.reach.n_runs,
             "runs_failed": self.failed,
+            "uncertainty": self.uncertainty,
         }
 
 
@@ -164,6 +167,12 @@ def _compare_markdown(c: Mapping[str, Any]) -> str:
             for k in "ab"
         ],
     )
+    out += [
+        "Each run's intervals cover: "
+        + "; ".join(f"{k.upper()}: {c[k].get('uncertainty', 'seed only')}" for k in "ab")
+        + ".",
+        "",
+    ]
     for key, label in (
         ("exits", "Expected exits (mean states withdrawn by the end)"),
         ("cascade_size", "Mean cascade size"),

@@ -24,6 +24,7 @@ from treatysim.analysis.run_summary import METHODS, Layout, ok_run_ids, summariz
 from treatysim.plots import map as map_plots
 from treatysim.plots import run as plots
 from treatysim.report import markdown
+from treatysim.report.inputs import describe_uncertainty, inputs_markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
 from treatysim.report.precision_report import precision_markdown, precision_section
 from treatysim.report.sweep_report import build_sweep_report
@@ -89,7 +90,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"{runs['ok']} replication{'' if single else 's'} ok, {runs['failed']} failed; calendar "
         f"{summary['calendar']['start']} to {summary['calendar']['end']} "
         f"({summary['calendar']['steps']} steps); {summary.get('engine', 'mesa')} engine. "
-        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
+        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%.")
+        + (f" Intervals cover {summary['uncertainty']}." if summary.get("uncertainty") else ""),
         "",
     ]
     if summary.get("precision"):
@@ -228,6 +230,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
                 f"; mean exits {fmt_p(o['means']['n_withdrawn'])}.",
                 "",
             ]
+    out += inputs_markdown(summary)
     out += ["## Methods", "", *(f"- {v}" for v in METHODS.values()), ""]
     if summary.get("plots"):
         out += ["## Plots", "", *(f"- [{p}]({p})" for p in summary["plots"]), ""]
@@ -407,6 +410,11 @@ def build_report(
         data.runs, data.events, layout, timeseries=_threat_rows(folder / TIMESERIES, layout)
     )
     summary["engine"] = data.manifest.get("engine", "mesa")
+    summary["uncertainty"] = data.manifest.get("uncertainty") or describe_uncertainty(
+        data.manifest.get("posterior")
+    )
+    summary["posterior"] = data.manifest.get("posterior")
+    summary["inputs"] = data.manifest.get("provenance")
     phase("plots")
     files = _plots(summary, data, world, svg)
     if data.manifest.get("precision"):

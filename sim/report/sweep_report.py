@@ -176,7 +176,9 @@ def _markdown(
         f"Runs ok: {manifest['ok']:,}; failed: {manifest['failed']:,}.",
         "",
         "Means have Student-t 95% intervals; probabilities have Wilson 95% intervals. Only runs "
-        "with status `ok` count.",
+        "with status `ok` count. Within a point the intervals cover "
+        + manifest.get("uncertainty", "seed (stochastic) uncertainty only")
+        + ".",
         "",
         "## Factors",
         "",

@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.scenario.dataset import read_edge_list
 from treatysim.scenario.schema import SyntheticNetwork, Thresholds
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Graph families with no randomness: generated once, whatever the seed.
 DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
@@ -80,6 +82,8 @@ def graph_edges(
     ids: list[str] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Each edge of a population's network once (either direction), as (rows, cols)."""
+    import networkx as nx  # here: reading a run folder (a report) needs no graph generator
+
     if spec.type == "complete":
         rows, cols = np.triu_indices(n, 1)
         return rows.astype(np.int64), cols.astype(np.int64)
@@ -147,6 +151,8 @@ def _gnp_edges(n: int, p: float, seed: int) -> tuple[NDArray[np.int64], NDArray[
 def _edge_list(
     spec: SyntheticNetwork, n: int, base_dir: Path | None, ids: list[str] | None
 ) -> nx.Graph:
+    import networkx as nx
+
     assert spec.file is not None
     path = Path(spec.file)
     if not path.is_absolute() and base_dir is not None:

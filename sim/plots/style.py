@@ -152,3 +152,55 @@ def mark_events(
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
                 zorder=5,
             )
+
+
+#: A flat tail longer than this share of the calendar is cut off the x axis (and said so).
+FLAT_TAIL_SHARE = 0.15
+
+
+def trim_flat_tail(
+    axes: Sequence[Axes], x: NDArray[np.datetime64], series: Sequence[Sequence[float]]
+) -> dt.date | None:
+    """Cut the x axis where every series has stopped changing, when that leaves a long tail.
+
+    The curves of a cascade are cumulative: once the last of them stops moving, the rest of the
+    calendar is a flat line that only squeezes the part where things happen. When that flat part
+    is more than :data:`FLAT_TAIL_SHARE` of the calendar, the axis ends a little after the last
+    change (a tenth of the shown span) and a note at the right edge says that nothing changes
+    until the calendar's end.
+
+    Args:
+        axes: Axes sharing the date x axis (the note goes on each).
+        x: The step dates.
+        series: Every curve drawn (each with one value per step).
+
+    Returns:
+        The date of the last change when the axis was trimmed, else None.
+    """
+    if len(x) < 3 or not series:
+        return None
+    values = np.array([np.asarray(s, dtype=float) for s in series if len(s) == len(x)])
+    if values.size == 0:
+        return None
+    moving = np.nonzero(np.any(np.diff(values, axis=1) != 0, axis=0))[0]
+    last = int(moving[-1]) + 1 if moving.size else 0
+    span = (x[-1] - x[0]).astype(int)
+    if span <= 0 or (x[-1] - x[last]).astype(int) <= FLAT_TAIL_SHARE * span:
+        return None
+    shown = max((x[last] - x[0]).astype(int), span // 10)
+    right = x[0] + np.timedelta64(int(shown * 1.1) + 1, "D")
+    for ax in axes:
+        ax.set_xlim(x[0], right)
+        ax.annotate(
+            f"no change after {x[last]}\nto the end ({x[-1]})",
+            (1.0, 0.5),
+            xycoords="axes fraction",
+            xytext=(-4, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=7,
+            color=NOTE_COLOUR,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": NOTE_COLOUR, "lw": 0.5},
+        )
+    return dt.date.fromisoformat(str(x[last]))

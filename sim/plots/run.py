@@ -258,6 +258,7 @@ def timeline_plot(
     if not rows:
         ax.text(0.5, 0.5, f"no {noun} left the party stage", ha="center", transform=ax.transAxes)
     ax.set_xlim(x[0], x[-1])
+    style.trim_flat_tail([ax], x, [row for _, occ in rows for row in occ])
     style.date_axis(ax)
     ax.set_xlabel("date")
     used = [s for s in stages if any(occ[stages.index(s)].any() for _, occ in rows)] or list(stages)

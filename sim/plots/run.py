@@ -315,7 +315,8 @@ def cascade_size_plot(
             label="runs",
         )
     mean = size["mean"]
-    if mean["mean"] is not None:
+    single = size["n"] == 1 and mean["mean"] is not None
+    if mean["mean"] is not None and not single:
         if mean["lo"] is not None:
             ax.axvspan(
                 mean["lo"],
@@ -336,7 +337,12 @@ def cascade_size_plot(
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
-    ax.set_title(f"{title}\ncascade size distribution ({size['n']} runs)", fontsize=10)
+    what = (
+        f"one run: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
+        if single
+        else f"cascade size distribution ({size['n']} runs)"
+    )
+    ax.set_title(f"{title}\n{what}", fontsize=10)
     ax.grid(axis="y", alpha=style.GRID_ALPHA)
     ax.legend(fontsize=8)
     return style.save(fig, base, svg=svg)

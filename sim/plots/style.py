@@ -91,10 +91,11 @@ def save(fig: Figure, base: Path, *, svg: bool = False) -> list[Path]:
         paths.append(base.with_suffix(".svg"))
     for path in paths:
         with atomic_path(path) as tmp:
-            extra = (
-                {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if path.suffix == ".png" else {}
-            )
-            fig.savefig(tmp, dpi=DPI, format=path.suffix[1:], **extra)
+            if path.suffix == ".png":
+                pil = {"compress_level": PNG_COMPRESSION}
+                fig.savefig(tmp, dpi=DPI, format="png", pil_kwargs=pil)
+            else:
+                fig.savefig(tmp, dpi=DPI, format=path.suffix[1:])
     return paths
 
 

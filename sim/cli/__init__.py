@@ -302,7 +302,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.results.store import StoreError
 
     try:
-        build_report(args.folder, svg=args.svg, on_phase=_phase)
+        build_report(args.folder, svg=args.svg, on_phase=None if args.quiet else _phase)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

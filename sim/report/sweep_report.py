@@ -47,11 +47,12 @@ from treatysim.results.store import (
     write_parquet,
     write_text,
 )
-from treatysim.run.sweep import SweepSummary
 from treatysim.scenario.designs import missing_salib
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from treatysim.run.sweep import SweepSummary
 
 
 def build_sweep_report(

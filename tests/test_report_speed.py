@@ -52,3 +52,19 @@ def test_the_report_tells_its_phases(tmp_path, capsys) -> None:
     assert captured.out == f"report: {summary.folder / 'summary.md'}\n"
     assert main(["report", str(summary.folder), "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")  # quiet is quiet: no phases either
+
+
+def test_the_report_imports_neither_the_model_nor_mesa() -> None:
+    """Reading a run folder and drawing its report needs no simulator: Mesa alone costs ~1.6 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, treatysim.report.run_report, treatysim.report.sweep_report; "
+        "heavy = [m for m in ('mesa', 'networkx', 'treatysim.model.treaty_model', "
+        "'treatysim.run.runner') if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"the report imports {out}"

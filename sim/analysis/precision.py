@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -305,3 +305,17 @@ def headline_judge(
         return verdict.reached, verdict.widest, verdict.max_half_width
 
     return judge
+
+
+def precision_text(record: dict[str, Any]) -> str:
+    """One line for the terminal and the summary: reached, or the cap said plainly."""
+    widest = f"widest: {record['widest']} ± {record['max_half_width']:.3f}"
+    if record["reached"]:
+        return (
+            f"precision: every headline probability within ± {record['target']:g} after "
+            f"{record['final_n']:,} replications ({widest})"
+        )
+    return (
+        f"precision NOT reached: stopped at the cap of {record['cap']:,} replications "
+        f"({record['final_n']:,} run; {widest}, target ± {record['target']:g})"
+    )

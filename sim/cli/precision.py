@@ -21,8 +21,8 @@ def run_precise(args: argparse.Namespace, loaded: Any, argv: list[str]) -> Any:
     Raises:
         ValidationError: ``--replications`` given too, or bad rule settings.
     """
-    from treatysim.analysis.precision import headline_judge
-    from treatysim.run.precise import PrecisionRule, precision_text, simulate_precise
+    from treatysim.analysis.precision import headline_judge, precision_text
+    from treatysim.run.precise import PrecisionRule, simulate_precise
     from treatysim.run.runner import default_folder, write_run_folder
 
     if args.replications is not None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from treatysim.analysis.precision import headline_outcomes, precision_path
+from treatysim.analysis.precision import headline_outcomes, precision_path, precision_text
 from treatysim.plots.explore import precision_plot
-from treatysim.run.precise import precision_text
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -172,17 +172,3 @@ def simulate_precise(
         "history": history,
     }
     return sim, record
-
-
-def precision_text(record: dict[str, Any]) -> str:
-    """One line for the terminal and the summary: reached, or the cap said plainly."""
-    widest = f"widest: {record['widest']} ± {record['max_half_width']:.3f}"
-    if record["reached"]:
-        return (
-            f"precision: every headline probability within ± {record['target']:g} after "
-            f"{record['final_n']:,} replications ({widest})"
-        )
-    return (
-        f"precision NOT reached: stopped at the cap of {record['cap']:,} replications "
-        f"({record['final_n']:,} run; {widest}, target ± {record['target']:g})"
-    )

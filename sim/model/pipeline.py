@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from treatysim.scenario.schema import STAGES
+from treatysim.scenario.types import STAGES
 
 NOT_PARTY = -1
 CODE = {name: code for code, name in enumerate(STAGES)}

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model.pipeline import ANNOUNCED, NOTIFIED, RETRACTED, SUSPENDED, WITHDRAWN
-from treatysim.scenario.schema import STAGES
+from treatysim.scenario.types import STAGES
 from treatysim.scenario.sweep import DATE_OUTCOMES, OUTCOMES
 
 __all__ = ["DATE_OUTCOMES", "OUTCOMES", "first_reach", "outcome_columns"]

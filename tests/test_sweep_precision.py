@@ -209,3 +209,69 @@ def test_resume_with_another_rule_is_refused(done, capsys) -> None:
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "precision changed" in err[0], err
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_precision_sweep(tmp_path: Path) -> None:
+    """A real kill -9 after the first shard (Mesa engine); --resume (batched) finishes it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_sweep_resume import BIG, ROOT
+
+    sweep = setup_sweep(tmp_path, BIG, short=True)
+    out = tmp_path / "killed"
+    rule = ["--precision", "0.1", "--block", "10", "--max-replications", "200"]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "treatysim",
+            "sweep",
+            str(sweep),
+            "--out",
+            str(out),
+            "-w",
+            "2",
+            "-q",
+            "--engine",
+            "mesa",
+            *rule,
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / SHARDS).glob("runs-*.parquet")):
+            assert proc.poll() is None, f"the sweep ended early: {proc.stderr.read()!r}"  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "no shard after 120 s"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert (out / "INCOMPLETE").exists() and not (out / "manifest.json").exists()
+    stored = sum(len(pd.read_parquet(p)) for p in (out / SHARDS).glob("runs-*.parquet"))
+
+    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "-w", "2", "-q", *rule]) == 0
+    ref = tmp_path / "reference"
+    assert main(["sweep", str(sweep), "--out", str(ref), "-w", "1", "-q", *rule]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    reference = json.loads((ref / "manifest.json").read_text())
+    print(f"stored at the kill: {stored} of {manifest['runs']} runs")
+    assert 0 < stored < manifest["runs"], "the kill was not partway"
+    assert manifest["precision"]["points"] == reference["precision"]["points"]
+    for mine, theirs in zip(tables(out), tables(ref), strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+    session = manifest["sessions"][-1]
+    assert session["resumed"] and session["executed"] == manifest["runs"] - session["stored_runs"]

@@ -275,3 +275,18 @@ def test_sigkill_then_resume_equals_an_uninterrupted_precision_sweep(tmp_path: P
         pd.testing.assert_frame_equal(mine, theirs)
     session = manifest["sessions"][-1]
     assert session["resumed"] and session["executed"] == manifest["runs"] - session["stored_runs"]
+
+
+def test_integrity_check_knows_each_points_size(done) -> None:
+    """Readers check runs.parquet against the manifest with each point's own n."""
+    from treatysim.results.integrity import read_keys, sweep_mismatch
+
+    tmp, _, manifest = done
+    folder = tmp / "precise"
+    keys = read_keys(folder / "runs.parquet")
+    assert sweep_mismatch(folder, manifest, keys) is None
+    assert "rows for 3 points" in str(sweep_mismatch(folder, manifest, keys.slice(1)))
+    swapped = json.loads(json.dumps(manifest))  # same total, other sizes per point
+    swapped["precision"]["points"][0]["n"] -= 10
+    swapped["precision"]["points"][1]["n"] += 10
+    assert "point 0 has" in str(sweep_mismatch(folder, swapped, keys))

@@ -186,6 +186,7 @@ def test_cli_capped_points_are_said_and_reported(done, tmp_path, capsys) -> None
             ["--precision", "0.1", "--block", "50", "--max-replications", "10"],
             "--max-replications:1:1: max_replications: must be >= --block",
         ),
+        (["--precision", "0.1", "--posterior", "nowhere"], "--posterior: not with --precision"),
     ],
 )
 def test_bad_values_exit_2_with_one_line(done, tmp_path, capsys, extra, message) -> None:

@@ -216,6 +216,9 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_BAD_INPUT
     ensemble = None
     if args.posterior is not None:
+        if args.precision is not None:  # the ensemble has one draw per fixed replication
+            print("--posterior: not with --precision (give replications)", file=sys.stderr)
+            return EXIT_BAD_INPUT
         from treatysim.calibration.ensemble import posterior_maker
 
         ensemble = posterior_maker(args.posterior)

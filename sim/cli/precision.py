@@ -61,9 +61,6 @@ def sweep_precision(args: argparse.Namespace, plan: Any) -> Any:
 
     if args.precision is None:
         return None
-    if getattr(args, "posterior", None) is not None:  # its draws are as many as replications
-        message = "not with --posterior (the ensemble has one draw per fixed replication)"
-        raise ValidationError([Problem("--precision", 1, 1, "precision", message)])
     rule = PrecisionRule(target=args.precision, block=args.block, cap=args.max_replications)
     if problems := rule.problems():
         raise ValidationError(problems)

@@ -216,10 +216,16 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_BAD_INPUT
     ensemble = None
     if args.posterior is not None:
+        if args.precision is not None:  # the ensemble has one draw per fixed replication
+            print("--posterior: not with --precision (give replications)", file=sys.stderr)
+            return EXIT_BAD_INPUT
         from treatysim.calibration.ensemble import posterior_maker
 
         ensemble = posterior_maker(args.posterior)
     plan = prepare(loaded, ensemble=ensemble)
+    from treatysim.cli.precision import sweep_precision
+
+    judge = sweep_precision(args, plan)
     workers = args.workers if args.workers is not None else default_workers(plan.n_runs)
     if args.executor == "local":
         workers = _cap_workers(args, workers, plan.n_runs, "runs")
@@ -243,6 +249,7 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         quiet=args.quiet,
         command=["treatysim", *argv],
         engine=args.engine,
+        judge=judge,
     )
     try:
         summary = run_sweep(plan, options)
@@ -265,6 +272,8 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         print(text, file=sys.stderr)
     else:
         _say(args, text)
+        if args.quiet and "precision NOT reached" in text:  # a cap is said even with --quiet
+            print(next(t for t in text.splitlines() if "NOT reached" in t), file=sys.stderr)
     return EXIT_FAILURE if summary.failed else EXIT_OK
 
 

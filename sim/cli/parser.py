@@ -28,6 +28,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _add_precision(p: argparse.ArgumentParser, where: str) -> None:
+    """``--precision H`` with ``--block`` and ``--max-replications`` (run and sweep)."""
+    p.add_argument(
+        "--precision",
+        type=_half_width,
+        metavar="H",
+        help="add replications in seeded blocks until every headline probability's Wilson 95%% "
+        f"half-width is at most H, in (0, 0.5]{where} (default: off; a fixed number of "
+        "replications)",
+    )
+    p.add_argument(
+        "--block",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=50,
+        metavar="B",
+        help="with --precision: replications per block (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=_bounded(1, MAX_REPLICATIONS),
+        default=10_000,
+        metavar="N",
+        help="with --precision: the cap on replications (default: %(default)s)",
+    )
+
+
 def _bounded(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``."""
 
@@ -151,27 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         "seeded from the root seed (default: none, the scenario's fixed parameters)",
     )
 
-    p.add_argument(
-        "--precision",
-        type=_half_width,
-        metavar="H",
-        help="add replications in seeded blocks until every headline probability's Wilson 95%% "
-        "half-width is at most H, in (0, 0.5] (default: off; a fixed number of replications)",
-    )
-    p.add_argument(
-        "--block",
-        type=_bounded(1, MAX_REPLICATIONS),
-        default=50,
-        metavar="B",
-        help="with --precision: replications per block (default: %(default)s)",
-    )
-    p.add_argument(
-        "--max-replications",
-        type=_bounded(1, MAX_REPLICATIONS),
-        default=10_000,
-        metavar="N",
-        help="with --precision: the cap on replications (default: %(default)s)",
-    )
+    _add_precision(p, "")
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
@@ -213,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="mesa: one replication at a time; batched: a chunk's runs (across points) on one "
         "array axis; auto: batched (default: %(default)s). The tables are the same.",
     )
+    _add_precision(p, " at each point (replaces the sweep file's replications)")
     _add_quiet(p)
 
     p = sub.add_parser("report", help="rebuild summary and plots from a stored run or sweep")

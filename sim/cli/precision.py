@@ -45,3 +45,24 @@ def run_precise(args: argparse.Namespace, loaded: Any, argv: list[str]) -> Any:
     if record["capped"] or not args.quiet:  # the cap is a warning: said even with --quiet
         print(precision_text(record), file=sys.stderr)
     return summary
+
+
+def sweep_precision(args: argparse.Namespace, plan: Any) -> Any:
+    """Set ``plan.precision`` from ``--precision``/``--block``/``--max-replications``.
+
+    Returns:
+        The check after each point's block (None without ``--precision``).
+
+    Raises:
+        ValidationError: Bad rule settings (one problem each).
+    """
+    from treatysim.analysis.precision import headline_judge
+    from treatysim.run.precise import PrecisionRule
+
+    if args.precision is None:
+        return None
+    rule = PrecisionRule(target=args.precision, block=args.block, cap=args.max_replications)
+    if problems := rule.problems():
+        raise ValidationError(problems)
+    plan.precision = rule
+    return headline_judge(rule.target, rule.confidence)

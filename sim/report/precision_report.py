@@ -75,3 +75,83 @@ def precision_markdown(entry: dict[str, Any]) -> list[str]:
         "estimates with the widest intervals; the others are narrower.",
         "",
     ]
+
+
+def sweep_precision_markdown(manifest: dict[str, Any], shown: int = 40) -> list[str]:
+    """The sweep summary's section on ``--precision``: each point's final n, capped points named.
+
+    Args:
+        manifest: A precision sweep's manifest (its ``precision`` record lists every point).
+        shown: Points listed in the table; capped points beyond it are named below it.
+
+    Returns:
+        Markdown lines (empty for a sweep of fixed size).
+    """
+    record = manifest.get("precision")
+    if not record:
+        return []
+    points = record["points"]
+    capped = [p for p in points if p["capped"]]
+    sizes = [int(p["n"]) for p in points]
+    lines = [
+        "",
+        "## Replications: precision rule",
+        "",
+        f"Each point ran blocks of {record['block']} replications until every headline "
+        f"probability's Wilson {record['confidence']:.0%} half-width was at most "
+        f"± {record['target']:g}, or another block would pass the cap of {record['cap']:,} "
+        f"({record['rounds']} rounds). Final sizes: {min(sizes):,} to {max(sizes):,} "
+        f"replications, {sum(sizes):,} runs in all; each point's tables equal a fixed sweep of "
+        "its final size.",
+        "",
+    ]
+    if capped:
+        lines.append(
+            f"**{len(capped)} of {len(points)} point(s) reached the cap without the target** "
+            f"(points {', '.join(str(p['point']) for p in capped)}): their intervals are wider "
+            f"than ± {record['target']:g}."
+        )
+    else:
+        lines.append("Every point reached the target; none was capped.")
+    lines += ["", "| point | replications | widest interval | half-width | outcome |"]
+    lines.append("|---|---|---|---|---|")
+    for p in points[:shown]:
+        outcome = "**capped**" if p["capped"] else "reached"
+        lines.append(
+            f"| {p['point']} | {int(p['n']):,} | {p['widest'] or '—'} | "
+            f"{float(p['max_half_width']):.3f} | {outcome} |"
+        )
+    if len(points) > shown:
+        lines.append(f"\n({len(points) - shown} more points in manifest.json, `precision.points`.)")
+    return lines
+
+
+def sweep_precision_overview(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The summary.json entry: rule settings, sizes, and the capped points (None if fixed)."""
+    record = manifest.get("precision")
+    if not record:
+        return None
+    keep = ("target", "block", "cap", "confidence", "rounds", "reached", "capped")
+    return {
+        **{key: record[key] for key in keep},
+        "n": [int(p["n"]) for p in record["points"]],
+        "capped_points": [int(p["point"]) for p in record["points"] if p["capped"]],
+    }
+
+
+def sweep_precision_text(manifest: dict[str, Any]) -> str | None:
+    """One line for the terminal: the sizes, and the capped points said plainly (None if fixed)."""
+    record = manifest.get("precision")
+    if not record:
+        return None
+    sizes = [int(p["n"]) for p in record["points"]]
+    capped = [str(p["point"]) for p in record["points"] if p["capped"]]
+    head = (
+        f"precision ± {record['target']:g}: {min(sizes):,} to {max(sizes):,} replications per point"
+    )
+    if not capped:
+        return f"{head}; every point reached the target"
+    return (
+        f"{head}; precision NOT reached at {len(capped)} of {len(sizes)} points, stopped at the "
+        f"cap of {record['cap']:,} (points {', '.join(capped)})"
+    )

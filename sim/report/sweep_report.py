@@ -14,6 +14,7 @@ never runs the model, so ``treatysim report DIR`` rebuilds it at any time. It wr
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,11 @@ from treatysim.analysis.sensitivity import sweep_sensitivity
 from treatysim.plots.sweep import level_label, sweep_plots
 from treatysim.report.explore_report import explore_sections
 from treatysim.report.markdown import table_row
+from treatysim.report.precision_report import (
+    sweep_precision_markdown,
+    sweep_precision_overview,
+    sweep_precision_text,
+)
 from treatysim.results.integrity import sweep_folder_mismatch
 from treatysim.results.store import (
     DESIGN,
@@ -151,6 +157,7 @@ def _overview(
         "points": manifest["points"],
         "replications": manifest["replications"],
         "runs": manifest["runs"],
+        "precision": sweep_precision_overview(manifest),
         "ok": manifest["ok"],
         "failed": manifest["failed"],
         "confidence": CONFIDENCE,
@@ -168,11 +175,14 @@ def _markdown(
     explore: list[str],
 ) -> str:
     labels = [f["name"] for f in manifest["factors"]]
+    reps = f"{manifest['replications']:,}"
+    if manifest.get("precision"):  # each point its own size
+        reps = f"up to {reps} (precision rule, below)"
     lines = [
         f"# Sweep {manifest['sweep_name']}",
         "",
         f"Base scenario `{manifest['scenario_name']}`; {manifest['design']['type']} design over "
-        f"{len(labels)} factor(s); {manifest['points']:,} points × {manifest['replications']:,} "
+        f"{len(labels)} factor(s); {manifest['points']:,} points × {reps} "
         f"replications = {manifest['runs']:,} runs; root seed {manifest['root_seed']}.",
         f"Runs ok: {manifest['ok']:,}; failed: {manifest['failed']:,}.",
         "",
@@ -180,6 +190,7 @@ def _markdown(
         "with status `ok` count. Within a point the intervals cover "
         + manifest.get("uncertainty", "seed (stochastic) uncertainty only")
         + ".",
+        *sweep_precision_markdown(manifest),
         "",
         "## Factors",
         "",
@@ -267,15 +278,20 @@ def _num(value: float | None) -> str:
 
 def sweep_summary_text(summary: SweepSummary, listed: int = 20) -> str:
     """The lines ``treatysim sweep`` prints at the end: size, speed, failures, folders."""
-    before = summary.runs - summary.executed
+    before = max(0, summary.runs - summary.executed)
+    manifest_path = summary.folder / MANIFEST
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    precision = sweep_precision_text(manifest)
+    reps = f"{summary.replications:,}" if precision is None else f"up to {summary.replications:,}"
     lines = [
-        f"sweep: {summary.points:,} points × {summary.replications:,} replications = "
+        f"sweep: {summary.points:,} points × {reps} replications = "
         f"{summary.runs:,} runs ({summary.executed:,} run now"
         + (f", {before:,} stored before" if before else "")
         + ")",
         f"executor: {summary.executor}; {summary.seconds:,.1f} s, "
         f"{summary.runs_per_second:,.1f} runs/s",
         f"ok: {summary.ok:,}; failed: {summary.failed:,}",
+        *([precision] if precision else []),
     ]
     for failure in summary.failures[:listed]:
         lines.append(

@@ -107,14 +107,23 @@ def sweep_mismatch(folder: Path, manifest: dict[str, Any], keys: pa.Table) -> st
     except (KeyError, TypeError, ValueError):
         return f"{folder}: manifest.json lacks the sweep's points and replications"
     point = keys.column("point").to_numpy(zero_copy_only=False).astype(np.int64)
-    if keys.num_rows != points * reps:
+    sizes = np.full(points, reps, np.int64)
+    precision = manifest.get("precision")
+    if isinstance(precision, dict):  # a --precision sweep: each point has its own size
+        try:
+            sizes = np.array([int(p["n"]) for p in precision["points"]], np.int64)
+        except (KeyError, TypeError, ValueError):
+            return f"{folder}: manifest.json's precision record lacks the points' sizes"
+        if sizes.size != points:
+            return f"{folder}: manifest.json's precision record lists {sizes.size} points"
+    if keys.num_rows != sizes.sum():
         return f"{where} ({keys.num_rows:,} rows for {points:,} points x {reps:,} replications)"
     if point.size and (point.min() < 0 or point.max() >= points):
         return f"{where} (point ids outside 0..{points - 1})"
     counts = np.bincount(point, minlength=points)
-    if (counts != reps).any():
-        bad = int(np.flatnonzero(counts != reps)[0])
-        return f"{where} (point {bad} has {counts[bad]} runs, not {reps})"
+    if (counts != sizes).any():
+        bad = int(np.flatnonzero(counts != sizes)[0])
+        return f"{where} (point {bad} has {counts[bad]} runs, not {sizes[bad]})"
     expected = manifest.get(RUNS_DIGEST)
     if isinstance(expected, str) and runs_digest(keys) != expected:
         return f"{where} (its run ids or seeds are another sweep's)"

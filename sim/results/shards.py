@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,6 +329,8 @@ def consolidate(
     *,
     timeseries: bool = False,
     batch_runs: int = 1024,
+    sizes: np.ndarray | None = None,
+    relabel: Callable[[pa.Table], pa.Table] | None = None,
 ) -> Consolidated:
     """Merge stored layers into runs.parquet, events.parquet (and timeseries.parquet).
 
@@ -336,13 +338,24 @@ def consolidate(
     row of the newest layer wins, events come from that same layer, and rows are sorted by
     ``(point, replication)`` (events keep their order within a run).
 
+    A precision sweep passes ``sizes`` (each point's final number of replications: only keys
+    ``r < sizes[p]`` are kept) and ``relabel`` (sets each table's ``run_id`` column from its
+    ``point`` and ``replication`` columns, as a fixed sweep of that size would).
+
     Raises:
         SweepError: A run has no row in any layer, or a stored file cannot be read (the
             folder keeps its shards and can be resumed).
     """
     try:
         return _consolidate(
-            folder, layers, n_points, replications, timeseries=timeseries, batch_runs=batch_runs
+            folder,
+            layers,
+            n_points,
+            replications,
+            timeseries=timeseries,
+            batch_runs=batch_runs,
+            sizes=np.full(n_points, replications, np.int64) if sizes is None else sizes,
+            relabel=relabel or (lambda table: table),
         )
     except (OSError, ValueError, pa.ArrowException) as exc:
         if isinstance(exc, SweepError):
@@ -361,6 +374,8 @@ def _consolidate(
     *,
     timeseries: bool,
     batch_runs: int,
+    sizes: np.ndarray,
+    relabel: Callable[[pa.Table], pa.Table],
 ) -> Consolidated:
     """:func:`consolidate` without the error translation."""
     runs_layers = list(layers)
@@ -384,6 +399,7 @@ def _consolidate(
         for first in range(0, n_points, step):
             stop = min(n_points, first + step)
             size = (stop - first) * replications
+            expected = int(sizes[first:stop].sum())
             overlap = [
                 lay for lay in runs_layers if lay.first_point < stop and lay.last_point >= first
             ]
@@ -393,21 +409,25 @@ def _consolidate(
             )
             points = table.column("point").to_numpy()
             reps = table.column("replication").to_numpy()
+            wanted = reps < sizes[points]
+            if not wanted.all():  # runs beyond a precision sweep point's final size
+                table = table.filter(pa.array(wanted))
+                points, reps = points[wanted], reps[wanted]
             layer = table.column("_layer").to_numpy()
             order = np.lexsort((-layer, reps, points))
             key = (points[order] - first) * replications + reps[order]
             keep = order[np.r_[True, key[1:] != key[:-1]]] if len(order) else order
-            if len(keep) != size:
+            if len(keep) != expected:
                 raise SweepError(
-                    f"{size - len(keep)} runs of points {first}..{stop - 1} are missing"
+                    f"{expected - len(keep)} runs of points {first}..{stop - 1} are missing"
                 )
-            winners = table.take(pa.array(keep))
+            winners = relabel(table.take(pa.array(keep)))
             winner_layer = np.full(size, -2, dtype=np.int64)
             winner_layer[(points[keep] - first) * replications + reps[keep]] = layer[keep]
             runs_out.write_table(winners.drop_columns(["_layer"]).cast(schema))
             status = np.asarray(winners.column("status").to_pylist(), dtype=object)
             bad = np.flatnonzero(status != "ok")
-            ok += size - len(bad)
+            ok += expected - len(bad)
             failed += len(bad)
             for i in bad[: max(0, FAILURES_LISTED - len(failures))]:
                 failures.append(
@@ -419,12 +439,18 @@ def _consolidate(
                     }
                 )
             events_out.write_table(
-                _winning_rows(overlap, "events", first, stop, replications, winner_layer, ev_schema)
+                relabel(
+                    _winning_rows(
+                        overlap, "events", first, stop, replications, winner_layer, ev_schema
+                    )
+                )
             )
             if ts_out is not None:
                 ts_out.write_table(
-                    _winning_rows(
-                        overlap, "timeseries", first, stop, replications, winner_layer, ts_schema
+                    relabel(
+                        _winning_rows(
+                            overlap, "timeseries", first, stop, replications, winner_layer, ts_schema
+                        )
                     )
                 )
             del table, winners

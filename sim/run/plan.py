@@ -22,6 +22,7 @@ import numpy as np
 from treatysim.model.world import World, build_world
 from treatysim.results.tables import Task
 from treatysim.run.ensemble import Ensemble, EnsembleMaker, ensemble_worlds
+from treatysim.run.precise import PrecisionRule
 from treatysim.run.runner import resolved_document
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
 from treatysim.scenario.checks import check_scenario
@@ -85,6 +86,9 @@ class SweepPlan:
         base: The base scenario.
         points: The design's points.
         base_resolved: The base scenario as it runs (defaults filled, seed and replications set).
+        precision: The ``--precision`` rule, or None for a fixed number of replications. With a
+            rule, the run keys span ``points × cap`` and each point stops at its own size
+            (:mod:`treatysim.run.sweep_precise`).
     """
 
     loaded: Loaded[Sweep]
@@ -94,6 +98,7 @@ class SweepPlan:
     #: Per-replication parameters (a posterior ensemble): replication r of every point runs
     #: draw r, so points are compared on the same parameter draws.
     ensemble: Ensemble | None = None
+    precision: PrecisionRule | None = None
     _input_files: dict[str, Path] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -108,12 +113,12 @@ class SweepPlan:
 
     @property
     def replications(self) -> int:
-        """Replications per point."""
-        return self.sweep.replications
+        """Replications per point (with ``--precision``: the cap, the most any point can have)."""
+        return self.precision.cap if self.precision is not None else self.sweep.replications
 
     @property
     def n_runs(self) -> int:
-        """Points × replications."""
+        """Points × replications (with ``--precision``: the largest possible number of runs)."""
         return self.n_points * self.replications
 
     @property
@@ -121,8 +126,15 @@ class SweepPlan:
         """The root seed."""
         return self.sweep.seed
 
-    def point_scenario(self, point: int) -> tuple[Loaded[Any], str]:
+    def point_scenario(
+        self, point: int, replications: int | None = None
+    ) -> tuple[Loaded[Any], str]:
         """The point's validated scenario and the digest of its resolved document.
+
+        Args:
+            point: The point.
+            replications: The size the digest records (default :attr:`replications`); a
+                precision sweep relabels each point's runs with its final size.
 
         Raises:
             ValidationError: The factor values make a scenario the schema or checks reject.
@@ -136,7 +148,8 @@ class SweepPlan:
         problems = check_scenario(loaded)
         if problems:
             raise ValidationError(problems)
-        resolved = resolved_document(loaded, self.replications, self.root)
+        size = self.replications if replications is None else replications
+        resolved = resolved_document(loaded, size, self.root)
         resolved["run"]["timeseries"] = self.sweep.timeseries
         if self.ensemble is not None:
             resolved["_ensemble"] = dict(self.ensemble.record)
@@ -212,7 +225,18 @@ class SweepPlan:
             "timeseries": self.sweep.timeseries,
             "inputs": self.inputs(),
             **({"posterior": dict(self.ensemble.record)} if self.ensemble is not None else {}),
+            **({"precision": _rule_record(self.precision)} if self.precision else {}),
         }
+
+
+def _rule_record(rule: PrecisionRule) -> dict[str, Any]:
+    """The rule's settings, as stored in the fingerprint and the manifest."""
+    return {
+        "target": rule.target,
+        "block": rule.block,
+        "cap": rule.cap,
+        "confidence": rule.confidence,
+    }
 
 
 def changed_inputs(old: dict[str, Any], new: dict[str, Any]) -> str:

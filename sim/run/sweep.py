@@ -46,6 +46,7 @@ from treatysim.results.shards import (
     STATUS_FAILED,
     STATUS_MISSING,
     Consolidated,
+    Layer,
     ShardWriter,
     SweepError,
     consolidate,
@@ -83,9 +84,11 @@ from treatysim.run.plan import (
     default_chunk_size,
     prepare,
 )
+from treatysim.run.precise import Judge
 from treatysim.run.progress import Progress
 from treatysim.run.runner import choose_engine, default_folder
 from treatysim.run.seeds import scenario_digest
+from treatysim.run.sweep_precise import PrecisionRounds, new_layers
 from treatysim.scenario.designs import DESIGN_STREAM
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.yamlio import dump_yaml
@@ -146,6 +149,8 @@ class SweepOptions:
         flush_runs: Most runs buffered before a shard is written.
         log: Where notes go (default stderr).
         engine: ``mesa``, ``batched`` or ``auto`` (batched); the tables are the same.
+        judge: With a plan's ``--precision`` rule: the check after each point's block
+            (:func:`treatysim.analysis.precision.headline_judge`).
     """
 
     out: Path | None = None
@@ -162,6 +167,7 @@ class SweepOptions:
     flush_seconds: float = 30.0
     flush_runs: int = 5000
     log: TextIO | None = None
+    judge: Judge | None = None
 
 
 @contextlib.contextmanager
@@ -271,6 +277,14 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
         if opts.retry_failed:
             todo |= state.status == STATUS_FAILED
         pending = np.flatnonzero(todo)
+        rounds = None
+        if plan.precision is not None:  # the rule replayed on the stored rows picks the keys
+            if opts.judge is None:
+                raise ValueError("a precision sweep needs SweepOptions.judge")
+            rounds = PrecisionRounds(plan, opts.judge, state.status, retry_failed=opts.retry_failed)
+            rounds.ingest(state.layers)
+            pending = rounds.advance()
+            todo = state.status == STATUS_MISSING  # stored_runs counts what is stored
         complete = not (folder / INCOMPLETE).exists()
         if complete and len(pending) == 0 and (folder / MANIFEST).is_file():
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -311,12 +325,29 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
                 flush_runs=opts.flush_runs,
                 flush_seconds=opts.flush_seconds,
             )
-            progress = stack.enter_context(Progress(len(pending), enabled=not opts.quiet))
-            jobs = chunk_jobs(plan, pending, size, plan.sweep.timeseries, engine)
-            try:
-                executed = _execute(jobs, handle, writer, progress)
-            finally:
-                writer.flush()
+            total = len(pending) if rounds is None else 0  # rounds: a note each instead
+            progress = stack.enter_context(Progress(total, enabled=not opts.quiet))
+
+            done = [0]
+
+            def run_keys(keys: np.ndarray) -> list[Layer]:
+                first = writer.number
+                chunk = size
+                if rounds is not None:  # each round is cut for itself
+                    auto = default_chunk_size(len(keys), handle.slots, engine)
+                    chunk = opts.chunk_size or plan.sweep.chunk_size or auto
+                jobs = chunk_jobs(plan, keys, chunk, plan.sweep.timeseries, engine)
+                try:
+                    done[0] += _execute(jobs, handle, writer, progress)
+                finally:
+                    writer.flush()
+                return new_layers(folder / SHARDS, first, writer.number)
+
+            if rounds is None:
+                run_keys(pending)
+            else:
+                rounds.run(run_keys, note)
+            executed = done[0]
         seconds = time.perf_counter() - clock
         session["finished"] = dt.datetime.now(dt.UTC).isoformat()
         session["executed"] = executed
@@ -330,8 +361,12 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
             plan.n_points,
             plan.replications,
             timeseries=plan.sweep.timeseries == "counts",
+            sizes=None if rounds is None else rounds.sizes(),
+            relabel=None if rounds is None else rounds.relabel(),
         )
         manifest = _manifest(plan, stored, result, opts.command, n_workers, session)
+        if rounds is not None:
+            manifest.update(rounds.manifest())
         manifest[RUNS_DIGEST] = runs_digest(read_keys(folder / RUNS))
         write_json(folder / MANIFEST, manifest)
         shutil.rmtree(folder / SHARDS, ignore_errors=True)
@@ -339,8 +374,8 @@ def run_sweep(sweep: str | Path | SweepPlan, options: SweepOptions | None = None
     return SweepSummary(
         folder=folder,
         points=plan.n_points,
-        replications=plan.replications,
-        runs=plan.n_runs,
+        replications=int(manifest["replications"]),
+        runs=int(manifest["runs"]),
         executed=executed,
         ok=result.ok,
         failed=result.failed,

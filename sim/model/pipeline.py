@@ -209,7 +209,7 @@ def advance(
     def move(mask: BoolArray, to: int) -> None:
         nonlocal present
         if mask.any():
-            stage[mask] = to
+            np.copyto(stage, to, where=mask)  # cheaper than stage[mask] = to
             out.append(Transition(mask, to))
             present |= _bit(to)
 

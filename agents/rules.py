@@ -136,14 +136,15 @@ class DecisionRule:
         wants_exit = pressure > threshold if self.strict else pressure >= threshold
         wants_retract = pressure < threshold - inputs.margin
         wants_return = pressure < threshold - inputs.deliberation_margin
-        shape = np.broadcast_shapes(np.shape(wants_exit), np.shape(inputs.commitment))
-        return Verdict(
-            np.broadcast_to(wants_exit, shape),
-            np.broadcast_to(wants_retract, shape),
-            np.broadcast_to(wants_return, shape),
-            pressure,
-            threshold,
-        )
+        shape = np.shape(wants_exit)
+        if shape != np.shape(inputs.commitment) or not (
+            shape == np.shape(wants_retract) == np.shape(wants_return)
+        ):  # (the common case, all of one shape already, skips three broadcasts)
+            shape = np.broadcast_shapes(shape, np.shape(inputs.commitment))
+            wants_exit = np.broadcast_to(wants_exit, shape)
+            wants_retract = np.broadcast_to(wants_retract, shape)
+            wants_return = np.broadcast_to(wants_return, shape)
+        return Verdict(wants_exit, wants_retract, wants_return, pressure, threshold)
 
     def explain(self, inputs: DecisionInputs) -> Decision:
         """What this rule compares and decides for every state and treaty, for reading.

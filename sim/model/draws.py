@@ -31,9 +31,10 @@ at a time, into small reused buffers (:class:`Streams`); the numbers are the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from numpy.typing import NDArray
 
 from treatysim.model.population import draw_thresholds
@@ -117,9 +118,32 @@ def draw_head(world: World, rng: np.random.Generator) -> Head:
     return Head(threshold_shift, graph_seed, thresholds, actors)
 
 
-#: Seeds the bit generators whose state is then overwritten (seeding from a SeedSequence object
-#: is four times cheaper than from an integer).
-_ANY_SEED = np.random.SeedSequence(0)
+class _FixedSeed(ISeedSequence):
+    """Seeds the bit generators whose state is then overwritten, at once.
+
+    A :class:`~numpy.random.bit_generator.ISeedSequence` (the interface a BitGenerator reads its
+    seed words from) that hands out words computed once: making a PCG64 from it costs a quarter
+    of making one from a SeedSequence, which hashes its entropy every time.
+    """
+
+    _words = np.random.SeedSequence(0).generate_state(4, np.uint64)
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> NDArray[Any]:
+        """The seed words: the cached ones for PCG64 (4 × uint64), else freshly generated."""
+        if n_words == 4 and np.dtype(dtype) == np.uint64:
+            return self._words.copy()
+        return np.random.SeedSequence(0).generate_state(n_words, dtype)
+
+
+#: Seeds the bit generators whose state is then overwritten.
+ANY_SEED = _FixedSeed()
+
+
+def copy_bit_generator(rng: np.random.Generator) -> np.random.PCG64:
+    """A new PCG64 in the state of ``rng``'s bit generator (which must be a PCG64)."""
+    bits = np.random.PCG64(ANY_SEED)  # type: ignore[arg-type]  # any ISeedSequence works
+    bits.state = rng.bit_generator.state  # type: ignore[assignment]
+    return bits
 
 
 class Streams:
@@ -138,8 +162,7 @@ class Streams:
                 self.noise.append(None)
                 continue
             n, k = world.party.shape
-            copy = np.random.PCG64(_ANY_SEED)  # a cheap way to a fresh bit generator
-            copy.state = dict(rng.bit_generator.state)  # type: ignore[assignment]
+            copy = copy_bit_generator(rng)
             copy.advance(world.calendar.n_steps * 5 * n * k)
             self.noise.append(np.random.Generator(copy))
 

@@ -209,7 +209,7 @@ def advance(
     def move(mask: BoolArray, to: int) -> None:
         nonlocal present
         if mask.any():
-            stage[mask] = to
+            np.copyto(stage, to, where=mask)  # cheaper than stage[mask] = to
             out.append(Transition(mask, to))
             present |= _bit(to)
 
@@ -312,12 +312,11 @@ def _groups(
         pressure = np.broadcast_to(mech.pressure, stage.shape)[..., rows, :]
         threshold = np.broadcast_to(mech.threshold, stage.shape)[..., rows, :]
         ready = pressure > mech.joint_share[g] * threshold
-        mask = np.zeros(stage.shape, dtype=bool)
         if group.follow:
             leader = moved(stage[..., group.leader : group.leader + 1, :])
             follower = rows != group.leader
             timer = draws.deliberation[..., rows, :] < mech.p_follow[g]
-            mask[..., rows, :] = pending & ready & leader & timer & follower[:, None]
+            members = pending & ready & leader & timer & follower[:, None]
         else:
             first = rows[0]
             timer = (
@@ -325,7 +324,11 @@ def _groups(
                 < p_deliberation[..., first : first + 1, None]
             )
             together = (ready | ~pending).all(axis=-2, keepdims=True) & timer
-            mask[..., rows, :] = pending & together
+            members = pending & together
+        if not members.any():
+            continue  # nobody moves: skip the full-size mask (most steps)
+        mask = np.zeros(stage.shape, dtype=bool)
+        mask[..., rows, :] = members
         move(mask, ANNOUNCED)
 
 

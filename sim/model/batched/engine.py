@@ -36,6 +36,7 @@ from treatysim.model.pipeline import (
     PARTY,
     WITHDRAWN,
     StepMechanisms,
+    Transition,
     advance,
     moved,
 )
@@ -80,6 +81,8 @@ class Batch:
             ws.per(lambda w: np.where(w.party, PARTY, NOT_PARTY)), (b, n, k)
         ).astype(np.int8)
         self.effective = np.full((b, n, k), NEVER, dtype=np.int64)
+        # where a state is a party at all: only forced stages can change it (see _force)
+        self.is_party = self.stage != NOT_PARTY
         self.dirty = np.ones(b, dtype=bool)  # replications whose stages changed since last read
         self.log = Log(b, self.dirty)
         self.threat = self._equilibrium()
@@ -288,7 +291,7 @@ class Batch:
         now = self.cal.dates[k].toordinal()
         transitions = advance(
             self.stage,
-            wants_exit & (self.stage != NOT_PARTY),
+            wants_exit & self.is_party,
             wants_retract,
             draws,
             p_deliberation=self.p_deliberation[k - 1],
@@ -303,19 +306,32 @@ class Batch:
             effective_reached=self.effective <= now,
             mechanisms=mechanisms,
         )
-        for transition in transitions:
-            # np.nonzero on a 3-d mask is 15 times slower than on the flat one
-            flat = np.flatnonzero(transition.mask)
-            b, cell = np.divmod(flat, self.n * self.k)
-            i, j = np.divmod(cell, self.k)
-            date = np.full(len(b), now, dtype=np.int64)
+        if transitions:
+            self._log(k, now, transitions, tracks["conflict_end"])
+
+    def _log(self, k: int, now: int, transitions: list[Transition], end: NDArray[Any]) -> None:
+        """Log a step's transitions, in the order they happened, as one part of the log."""
+        # np.nonzero on a 3-d mask is 15 times slower than on the flat one
+        flats = [np.flatnonzero(t.mask) for t in transitions]
+        flat = np.concatenate(flats) if len(flats) > 1 else flats[0]
+        b, cell = np.divmod(flat, self.n * self.k)
+        i, j = np.divmod(cell, self.k) if self.k > 1 else (cell, np.zeros_like(cell))
+        sizes = [len(f) for f in flats]
+        stage = np.repeat(np.array([t.stage for t in transitions], dtype=np.int8), sizes)
+        date = np.full(len(flat), now, dtype=np.int64)
+        start = 0
+        for transition, size in zip(transitions, sizes, strict=True):
+            part = slice(start, start + size)
+            start += size
             if transition.stage == NOTIFIED:
                 table = self.effective_dates[k]
-                self.effective[b, i, j] = table[j] if table.ndim == 1 else table[b, j]
+                bp, jp = b[part], j[part]
+                self.effective[bp, i[part], jp] = table[jp] if table.ndim == 1 else table[bp, jp]
             elif transition.stage == WITHDRAWN:
-                end = tracks["conflict_end"]
-                date = np.maximum(self.effective[b, i, j], end[i] if end.ndim == 1 else end[b, i])
-            self.log.add(b, k, i, j, transition.stage, date)
+                bp, ip = b[part], i[part]
+                reached = self.effective[bp, ip, j[part]]
+                date[part] = np.maximum(reached, end[ip] if end.ndim == 1 else end[bp, ip])
+        self.log.add(b, k, i, j, stage, date)
 
     def _peer_share(self) -> None:
         """Moves and peer shares, recomputed only for the replications whose stages changed."""
@@ -363,6 +379,7 @@ class Batch:
                     self.effective[reps, f.state, f.treaty] = effective
                 date = ones * f.date.toordinal()
                 self.log.add(reps, k, ones * f.state, ones * f.treaty, f.stage, date)
+            self.is_party = self.stage != NOT_PARTY
 
     def _start_actors(self, b: int, actors: NDArray[np.int64]) -> None:
         """A replication's initial actors announce at the start, as in TreatyModel."""

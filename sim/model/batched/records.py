@@ -50,10 +50,13 @@ class Log:
         step: int,
         i: NDArray[Any],
         j: NDArray[Any],
-        stage: int,
+        stage: int | NDArray[Any],
         date: NDArray[Any],
     ) -> None:
-        """Replications b entered ``stage`` in (state i, treaty j) on ``date``, in this step."""
+        """Replications b entered ``stage`` in (state i, treaty j) on ``date``, in this step.
+
+        ``stage`` is one code for every change, or one code per change.
+        """
         if len(b):
             if self.dirty is not None:
                 self.dirty[b] = True

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from treatysim.model.draws import Streams
+from treatysim.model.draws import Streams, copy_bit_generator
 from treatysim.model.pipeline import StepDraws
 from treatysim.model.world import World
 
@@ -37,8 +37,6 @@ FIELDS = ("deliberation", "vote_timing", "vote_outcome", "deposit", "retraction"
 DRAW_BYTES = 8 * 2**20
 #: Cells (states × treaties) from which :class:`LazySteps` is used.
 LAZY_CELLS = 256
-#: Seeds bit generators whose state is then overwritten.
-_ANY_SEED = np.random.SeedSequence(0)
 
 
 def decisive(probabilities: Sequence[Any]) -> bool:
@@ -83,8 +81,7 @@ class _Cursor:
     """One replication's stream, positioned by jumps (counted from the end of its head)."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self.bits = np.random.PCG64(_ANY_SEED)
-        self.bits.state = dict(rng.bit_generator.state)  # type: ignore[assignment]
+        self.bits = copy_bit_generator(rng)
         self.generator = np.random.Generator(self.bits)
         self.at = 0
 

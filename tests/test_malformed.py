@@ -595,3 +595,26 @@ def test_cross_references_are_checked_around_a_dropped_list_item(tmp_path: Path)
     line = text.splitlines().index(replacement.splitlines()[3]) + 1
     assert by_path["events[2].state"].line == line
     assert "unknown state 'ESTX'" in by_path["events[2].state"].message
+
+
+@pytest.mark.parametrize("written", ["[]", "{a: 1}", "[fitted]"])
+def test_a_tag_that_is_not_text_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str
+) -> None:
+    """A discriminator written as a list or mapping (found by the fuzzer: it crashed the
+    location cleaner with 'unhashable type') is one positioned line, exit 2."""
+    from treatysim.cli import main
+    from treatysim.scenario.bundled import resolve_scenario
+
+    text = resolve_scenario("ottawa_2025").read_text()
+    line = "  parameters.threat.sensitivity: {kind: fitted,"
+    assert line in text
+    bad = tmp_path / "ottawa_2025.yaml"
+    bad.write_text(text.replace(line, f"  parameters.threat.sensitivity: {{kind: {written},"))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(
+        ln.startswith(f"{bad}:") and "provenance.parameters.threat.sensitivity.kind:" in ln
+        for ln in err
+    ), err
+    assert not any("Traceback" in ln for ln in err)

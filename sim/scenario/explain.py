@@ -160,7 +160,9 @@ def clean_loc(data: Any, loc: tuple[Any, ...], *, last_is_key: bool = False) -> 
             if not isinstance(cur, dict | list) and out:
                 continue  # a union member name after a scalar value
         tags = ("type", "kind", "distribution")  # the discriminators of scenario, calibration
-        if isinstance(cur, dict) and part in {cur.get(t) for t in tags} and id(cur) not in tagged:
+        # a tag's value may be anything the user wrote (a list, a mapping): compare, never hash
+        values = [cur.get(t) for t in tags] if isinstance(cur, dict) else []
+        if any(part == v for v in values if isinstance(v, str)) and id(cur) not in tagged:
             tagged.add(id(cur))
             continue  # the discriminator tag pydantic inserts for tagged unions
         out.append(part)

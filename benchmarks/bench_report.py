@@ -7,19 +7,24 @@ Prints, for the founding run (``ottawa_2025``, 200 replications) and a 1,000-age
   matplotlib, draws four simple figures (lines, bars, a histogram, a scatter of 1,000 points) and
   saves them as PNG at the report's resolution (treatysim.plots.style.DPI);
 - their ratio, against the targets (founding ≤ 2×, 1,000 agents ≤ 3×);
-- the one-minute load average before and after (the machine may be shared).
+- the one-minute load average before and after (the machine may be shared);
+- the CPU seconds (user + system) of each, and their ratio: on a loaded, shared machine the wall
+  time mostly measures waiting for a core, the CPU time what each process did;
+- with ``--baseline-python PY``, the same report made by another installation (e.g. main's
+  venv), interleaved with the rest, for a before/after on the same machine at the same time.
 
 The runs are made once (``treatysim run ... --no-report``) into a scratch folder; the report and
 the minimal script then run interleaved, ``--repeats`` times each, so that load changes touch
 both alike.
 
-Usage: python benchmarks/bench_report.py [--repeats R] [--work DIR]
+Usage: python benchmarks/bench_report.py [--repeats R] [--work DIR] [--baseline-python PY]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,11 +72,16 @@ def treatysim() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "treatysim"]
 
 
-def timed(command: list[str]) -> float:
-    """Wall seconds of a fresh process (its output discarded; a failure stops the benchmark)."""
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of a fresh process (output discarded; a failure stops the run)."""
+    cpu, start = _children_cpu(), time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def main() -> int:
@@ -79,6 +89,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timings of each (default: 5)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--baseline-python",
+        type=Path,
+        help="also time the report made by this interpreter's treatysim (default: none)",
+    )
     args = parser.parse_args()
     from treatysim.plots.style import DPI
 
@@ -96,28 +111,46 @@ def main() -> int:
             run = [*treatysim(), "run", *scenario, "--out", str(folder), "--no-report", "-q"]
             subprocess.run(run, check=True, stdout=subprocess.DEVNULL)
         folders[label] = folder
+    commands = {
+        f"report {label}": [*treatysim(), "report", str(f), "-q"] for label, f in folders.items()
+    }
+    if args.baseline_python:
+        for label, f in folders.items():
+            commands[f"baseline {label}"] = [
+                str(args.baseline_python), "-m", "treatysim", "report", str(f), "-q",
+            ]  # fmt: skip
     load_before = os.getloadavg()[0]
-    times: dict[str, list[float]] = {label: [] for label in folders}
-    times["minimal"] = []
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    times["minimal script"] = []
     for _ in range(args.repeats):
-        for label, folder in folders.items():
-            times[label].append(timed([*treatysim(), "report", str(folder)]))
-            times["minimal"].append(timed(minimal))
+        for name, command in commands.items():
+            times[name].append(timed(command))
+            times["minimal script"].append(timed(minimal))
     load_after = os.getloadavg()[0]
-    base = statistics.median(times["minimal"])
+
+    def medians(name: str) -> tuple[float, float]:
+        return (
+            statistics.median(w for w, _ in times[name]),
+            statistics.median(c for _, c in times[name]),
+        )
+
+    base_wall, base_cpu = medians("minimal script")
     print(
         f"cores: {os.cpu_count()}; load average (1 min): {load_before:.2f} before, "
         f"{load_after:.2f} after; {args.repeats} repeats each, interleaved; medians"
     )
-    print(f"{'':<20}{'median s':>9}{'min s':>8}{'÷ minimal':>11}{'target':>8}")
-    print(f"{'minimal script':<20}{base:>9.2f}{min(times['minimal']):>8.2f}{'1.0×':>11}")
-    for label in folders:
-        median = statistics.median(times[label])
-        ratio = median / base
-        verdict = "met" if ratio <= TARGETS[label] else "NOT met"
+    print(f"{'':<24}{'wall s':>8}{'÷ min.':>8}{'CPU s':>8}{'÷ min.':>8}{'target':>8}")
+    for name in ["minimal script", *commands]:
+        wall, cpu = medians(name)
+        label = name.split(" ", 1)[1] if " " in name else name
+        target = TARGETS.get(label)
+        verdict = ""
+        if target is not None:
+            verdict = f"{target:>7.0f}× " + ("met" if cpu / base_cpu <= target else "NOT met")
+            verdict += " (CPU)"
         print(
-            f"{'report ' + label:<20}{median:>9.2f}{min(times[label]):>8.2f}"
-            f"{ratio:>10.1f}×{TARGETS[label]:>6.0f}× {verdict}"
+            f"{name:<24}{wall:>8.2f}{wall / base_wall:>7.1f}×{cpu:>8.2f}"
+            f"{cpu / base_cpu:>7.1f}×{verdict}"
         )
     return 0
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from treatysim.calibration.ensemble import posterior_maker
 from treatysim.report.run_report import build_report
 from treatysim.run.runner import Simulation, simulate_tables, write_run_folder
 from treatysim.scenario.bundled import bundled_or_path
@@ -132,6 +133,7 @@ def simulate(
     workers: int = 1,
     executor: Executor | None = None,
     progress: bool = False,
+    posterior: str | Path | None = None,
 ) -> Result:
     """Run a scenario's seeded replications and return their tables in memory.
 
@@ -149,9 +151,14 @@ def simulate(
         workers: Processes (1: in this process).
         executor: Any ``concurrent.futures.Executor`` to run on instead of a process pool.
         progress: Show a progress display.
+        posterior: A calibration folder: each replication's parameters are drawn from its
+            posterior (weighted particles), seeded from the root seed, so the statistics cover
+            parameter and seed uncertainty together (recorded in the manifest with the
+            folder's hash).
 
     Raises:
-        ValidationError: Bad input (the scenario, or fewer than one replication).
+        ValidationError: Bad input (the scenario, fewer than one replication, or a bad
+            calibration folder).
     """
     loaded = scenario if isinstance(scenario, Loaded) else load(scenario)
     simulation = simulate_tables(
@@ -163,5 +170,6 @@ def simulate(
         executor=executor,
         quiet=not progress,
         engine=engine,
+        ensemble=posterior_maker(posterior) if posterior is not None else None,
     )
     return Result(simulation)

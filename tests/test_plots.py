@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,25 @@ def test_map_draws_dots_for_states_without_outline(tmp_path: Path) -> None:
     )
     assert dots == ["X01", "X02"]
     assert_not_blank(files[0])
+
+
+def test_a_long_flat_tail_is_cut_off_the_time_axis_and_said() -> None:
+    import matplotlib.dates as mdates
+
+    from treatysim.plots import style
+
+    x = style.as_dates([f"2025-{m:02d}-01" for m in range(1, 13)] + ["2026-12-01"])
+    moving = [0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]  # last change on 2025-04-01
+    fig = style.figure(6, 3)
+    ax = fig.subplots()
+    ax.plot(x, moving)
+    assert style.trim_flat_tail([ax], x, [moving]) == dt.date(2025, 4, 1)
+    right = mdates.num2date(ax.get_xlim()[1]).date()
+    assert dt.date(2025, 4, 1) < right < dt.date(2025, 6, 1)
+    assert any("no change after 2025-04-01" in t.get_text() for t in ax.texts)
+    # a curve that moves until the end keeps the whole calendar
+    fig = style.figure(6, 3)
+    ax = fig.subplots()
+    late = [0] * 12 + [1]
+    assert style.trim_flat_tail([ax], x, [moving, late]) is None
+    assert not ax.texts

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {
     "schema_version", "scenario", "primary_treaty", "calendar", "report_dates", "runs",
     "confidence", "methods", "treaties", "observed", "threat", "plots", "map", "engine",
+    "uncertainty", "posterior", "inputs",
 }  # fmt: skip
 
 
@@ -142,6 +143,17 @@ def test_cli_compare_reports_differences(runs: tuple[Path, Path], tmp_path: Path
     assert est["difference"]["diff"] == pytest.approx(est["p_b"]["p"] - est["p_a"]["p"])
     assert est["difference"]["lo"] <= est["difference"]["diff"] <= est["difference"]["hi"]
     assert "Newcombe" in (out / "comparison.md").read_text(encoding="utf-8")
+    # announced by the end, beside withdrawn by the end: a late exit is right-censored
+    events = pd.read_parquet(b / "events.parquet")
+    ok = set(ok_runs(b)["run_id"])
+    said = events[(events["iso3"] == "EST") & (events["stage"] == "announced")]
+    expected_p = said.loc[said["run_id"].isin(ok), "run_id"].nunique() / len(ok)
+    announced = result["states_announced"]
+    assert announced["EST"]["p_b"]["p"] == pytest.approx(expected_p)
+    for s, v in result["states"].items():
+        for side in ("p_a", "p_b"):
+            assert announced[s][side]["p"] >= v[side]["p"], (s, side)
+    assert "Announcement probability by state" in (out / "comparison.md").read_text("utf-8")
     pixels = mpimg.imread(out / "cascade_compare.png")
     assert pixels.shape[1] >= 1600 and pixels[..., :3].std() > 0.05
 

@@ -50,3 +50,5 @@ def test_the_report_tells_its_phases(tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert "report [" in captured.err and "]: plots" in captured.err
     assert captured.out == f"report: {summary.folder / 'summary.md'}\n"
+    assert main(["report", str(summary.folder), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")  # quiet is quiet: no phases either

@@ -128,3 +128,73 @@ def test_the_figures_are_embedded_and_drawn_from_the_runs(work: Path, tmp_path: 
     assert sorted(p.name for p in drawn) == committed
     for path in drawn:
         assert path.stat().st_size > 10_000, path
+
+
+#: Part 4's quoted numbers, each with how far the text may be from a fresh run: the runs are
+#: seeded, so they should match exactly; the tolerances say what would change the story.
+PART4_TOLERANCES: dict[str, float] = {
+    "baltic_exits": 0.05,  # mean states withdrawn
+    "early_exits": 0.05,
+    "late_exits": 0.05,
+    "early_long_exits": 0.05,
+    "late_long_exits": 0.05,
+    "baltic_nor": 2,  # runs out of 100
+    "early_nor": 2,  # percentage points
+    "late_nor": 2,
+    "early_nor_announced": 2,
+    "late_nor_announced": 2,
+    "early_long_nor": 2,
+    "late_long_nor": 2,
+    "early_nor_median": 14,  # days
+    "late_nor_median": 14,
+}
+
+
+def _number(value: str) -> float:
+    """A quoted value as a number: ``93%`` → 93, ``5.58`` → 5.58, a date → its ordinal day."""
+    import datetime as dt
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return float(dt.date.fromisoformat(value).toordinal())
+    return float(value.rstrip("%"))
+
+
+def _quoted_in_text(key: str) -> str:
+    """The value the tutorial's text quotes for ``key``, read from the text with the key's
+    sentence (its other numbers matched loosely)."""
+    template = tutorial.QUOTES[key]
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = ""
+    for n, part in enumerate(parts):
+        if n % 2 == 0:
+            pattern += r"\s+".join(map(re.escape, part.split()))
+            if part[-1:].isspace():
+                pattern += r"\s+"
+        else:
+            pattern += f"(?P<{part}>[0-9][0-9.%-]*)" if part == key else r"[0-9][0-9.%-]*"
+    flat = " ".join(TEXT.split())
+    match = re.search(pattern, flat)
+    assert match, f"the tutorial no longer has the sentence for {key}: {template}"
+    return match.group(key)
+
+
+def test_part4_claims_match_the_runs_within_tolerance(values: dict[str, str]):
+    """The numbers part 4 quotes, parsed from its text, are those of fresh runs (within the
+    stated tolerances), and the runs bear out its story: the ceasefire's date moves Norway's
+    exit in time (right-censored by the calendar's end), not its announcement."""
+    for key, tolerance in PART4_TOLERANCES.items():
+        text_value = _number(_quoted_in_text(key))
+        run_value = _number(values[key])
+        assert abs(text_value - run_value) <= tolerance, (key, text_value, run_value)
+    pct = {k: _number(values[k]) for k in PART4_TOLERANCES if k.endswith(("nor", "announced"))}
+    # the gap in "withdrawn by the end" is large on the two-year calendar ...
+    assert pct["early_nor"] - pct["late_nor"] >= 30
+    # ... while Norway announces in nearly every run either way ...
+    assert min(pct["early_nor_announced"], pct["late_nor_announced"]) >= 90
+    assert abs(pct["early_nor_announced"] - pct["late_nor_announced"]) <= 10
+    # ... a year later, as the late ceasefire moves the announcement past mid-2026 ...
+    late = _number(values["late_nor_median"]) - _number(values["early_nor_median"])
+    assert late >= 180
+    # ... and with a calendar a year longer the gap closes
+    assert abs(pct["early_long_nor"] - pct["late_long_nor"]) <= 5
+    assert pct["late_long_nor"] - pct["late_nor"] >= 30

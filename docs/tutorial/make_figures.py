@@ -59,13 +59,21 @@ QUOTES: dict[str, str] = {
     "watts_3": "**{watts_3}** of the 20 runs",
     "watts_12": "at mean degree 12, **{watts_12}** of 20",
     "baltic_exits": "withdrawn by the end: **{baltic_exits}** on average",
-    "baltic_nor": "Norway leaves in **{baltic_nor}** of the 100 runs",
+    "baltic_nor": "Norway has withdrawn by 31 December 2026 in **{baltic_nor}** of the 100",
     "early_exits": "**{early_exits}** states withdrawn on average with the April 2025 ceasefire",
     "late_exits": "**{late_exits}** with the June 2026 one",
-    "early_nor": "Norway withdraws in **{early_nor}**",
-    "late_nor": "against **{late_nor}**",
+    "early_nor": "Norway has withdrawn by the end in **{early_nor}** of the early-ceasefire runs",
+    "late_nor": "against **{late_nor}** of the late ones",
+    "early_nor_announced": "Norway *announces* its exit in **{early_nor_announced}** of the",
+    "late_nor_announced": "and in **{late_nor_announced}** of the late ones. What",
+    "early_nor_median": "median announcement moves from **{early_nor_median}** (early",
+    "late_nor_median": "to **{late_nor_median}** (late ceasefire",
+    "early_long_nor": "Norway has withdrawn in **{early_long_nor}** of the early-ceasefire runs",
+    "late_long_nor": "and in **{late_long_nor}** of the late ones (`results/ceasefire_compare_long",
+    "early_long_exits": "the mean exits are **{early_long_exits}** and",
+    "late_long_exits": "and **{late_long_exits}**. In this model",
     "riot_fixed": "all **{riot_fixed}** people riot again",
-    "peer_nor": "Norway leaves in **{peer_nor}** of the 100 runs, against **{baltic_nor}**",
+    "peer_nor": "withdrawn by the end in **{peer_nor}** of the 100 runs, against **{baltic_nor}**",
 }
 
 
@@ -228,6 +236,18 @@ def numbers(work: Path) -> dict[str, str]:
     out["late_exits"] = f"{comparison['exits']['mean_b']['mean']:.2f}"
     out["early_nor"] = f"{comparison['states']['NOR']['p_a']['p']:.0%}"
     out["late_nor"] = f"{comparison['states']['NOR']['p_b']['p']:.0%}"
+    announced = comparison["states_announced"]["NOR"]
+    out["early_nor_announced"] = f"{announced['p_a']['p']:.0%}"
+    out["late_nor_announced"] = f"{announced['p_b']['p']:.0%}"
+    for side in ("early", "late"):
+        summary = json.loads((res / f"baltic_{side}" / "summary.json").read_text())
+        nor = summary["treaties"]["ottawa"]["states"]["NOR"]["stages"]["announced"]
+        out[f"{side}_nor_median"] = str(nor["median"])
+    long = json.loads((res / "ceasefire_compare_long" / "comparison.json").read_text())
+    out["early_long_nor"] = f"{long['states']['NOR']['p_a']['p']:.0%}"
+    out["late_long_nor"] = f"{long['states']['NOR']['p_b']['p']:.0%}"
+    out["early_long_exits"] = f"{long['exits']['mean_a']['mean']:.2f}"
+    out["late_long_exits"] = f"{long['exits']['mean_b']['mean']:.2f}"
     return out
 
 

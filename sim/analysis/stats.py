@@ -377,10 +377,15 @@ def cumulative_counts(rc: Reach, stage: str, step_days: ArrayLike) -> NDArray[np
 
 
 def curve_bands(counts: NDArray[np.int64]) -> dict[str, list[float]]:
-    """Quantile bands (``q05`` … ``q95``) and the mean of per-run curves, step by step."""
+    """Quantile bands (``q05`` … ``q95``) and the mean of per-run curves, step by step.
+
+    The quantiles are counts that some run had (the inverse of the empirical CDF, Hyndman and
+    Fan's type 1), never an interpolation between two runs: a median of 5.5 states is no count,
+    and drawn as a step it made half-steps between whole numbers.
+    """
     if counts.shape[0] == 0:
         return {}
-    qs = np.quantile(counts, QUANTILES, axis=0)
+    qs = np.quantile(counts, QUANTILES, axis=0, method="inverted_cdf")
     out = {f"q{round(q * 100):02d}": row.tolist() for q, row in zip(QUANTILES, qs, strict=True)}
     out["mean"] = counts.mean(axis=0).tolist()
     return out

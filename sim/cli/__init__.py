@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "export": _export,
         "demo": _demo,
+        "backtest": _backtest,
         "discover": _discover,
         "calibrate": _calibrate,
     }[args.command]
@@ -70,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _backtest(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.cli.backtest import run_backtest
+
+    return run_backtest(args, argv)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -133,6 +140,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     loaded = apply_overrides(load_scenario(bundled_or_path(args.scenario)), args.sets)
     replications = args.replications or loaded.model.run.replications
     args.workers = _cap_workers(args, args.workers, replications, "replications")
+    ensemble = None
+    if args.posterior is not None:
+        if args.precision is not None:
+            print("--posterior: not with --precision (give -n)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from treatysim.calibration.ensemble import posterior_maker
+
+        ensemble = posterior_maker(args.posterior)
     if args.precision is not None:
         from treatysim.cli.precision import run_precise
 
@@ -148,6 +163,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             quiet=args.quiet,
             command=["treatysim", *argv],
             engine=args.engine,
+            ensemble=ensemble,
         )
     if args.no_report:
         _say(args, f"tables: {summary.folder}")
@@ -198,7 +214,12 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     if missing:
         print(f"error: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    plan = prepare(loaded)
+    ensemble = None
+    if args.posterior is not None:
+        from treatysim.calibration.ensemble import posterior_maker
+
+        ensemble = posterior_maker(args.posterior)
+    plan = prepare(loaded, ensemble=ensemble)
     workers = args.workers if args.workers is not None else default_workers(plan.n_runs)
     if args.executor == "local":
         workers = _cap_workers(args, workers, plan.n_runs, "runs")
@@ -281,7 +302,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from treatysim.results.store import StoreError
 
     try:
-        build_report(args.folder, svg=args.svg, on_phase=_phase)
+        build_report(args.folder, svg=args.svg, on_phase=None if args.quiet else _phase)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -142,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="mesa: the Mesa model, one replication at a time; batched: replications on one "
         "array axis; auto: batched wherever it supports the scenario (default: %(default)s)",
     )
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="CALDIR",
+        help="draw each replication's parameters from this calibration folder's posterior, "
+        "seeded from the root seed (default: none, the scenario's fixed parameters)",
+    )
 
     p.add_argument(
         "--precision",
@@ -167,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("sweep", metavar="SWEEP", help="a sweep file, or a bundled sweep's name")
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="CALDIR",
+        help="replication r of every point draws its parameters from this calibration's "
+        "posterior (draw r, seeded from the sweep's seed; default: none)",
+    )
     p.add_argument(
         "--workers",
         "-w",
@@ -242,7 +257,70 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario to add to the list and open first (default: teaching/baltic_simple)",
     )
     _flag(p, "--no-browser", "do not open a browser window")
+    _add_backtest(sub)
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _add_backtest(sub: Any) -> None:
+    """``treatysim backtest``'s arguments."""
+    p = sub.add_parser("backtest", help="score a run made with information cut at a date")
+    p.add_argument("scenario", metavar="SCENARIO", help="a scenario file or bundled name")
+    p.add_argument(
+        "--cutoff", type=_iso_date, required=True, metavar="DATE",
+        help="information cutoff: events after it are refused; scoring starts on it "
+        "(required; no default)",
+    )  # fmt: skip
+    p.add_argument(
+        "--until", type=_iso_date, required=True, metavar="DATE",
+        help="horizon: a state counts as moved if it moved by this date (required; no default)",
+    )  # fmt: skip
+    p.add_argument(
+        "--posterior", type=Path, metavar="CALDIR",
+        help="draw each replication's parameters from this calibration's posterior "
+        "(default: none, the scenario's fixed parameters)",
+    )  # fmt: skip
+    p.add_argument(
+        "--replications", "-n", type=_bounded(1, MAX_REPLICATIONS), metavar="N",
+        help="replications (default: the scenario's run.replications)",
+    )  # fmt: skip
+    p.add_argument(
+        "--seed", type=_bounded(0, MAX_SEED), metavar="S",
+        help="root seed (default: the scenario's run.seed)",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", type=Path, metavar="DIR",
+        help="output folder, new or empty (default: results/NAME_backtest/TIMESTAMP)",
+    )  # fmt: skip
+    _flag(
+        p, "--strict",
+        "refuse inputs whose provenance is after the cutoff or derived from the outcome "
+        "(without it they are listed as warnings)",
+    )  # fmt: skip
+    p.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="KEY.PATH=VALUE",
+        help="override a scenario key (repeatable; default: none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--engine", choices=["auto", "mesa", "batched"], default="auto",
+        help="engine (default: %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--workers", "-w", type=_bounded(1, 4096), default=1, metavar="W",
+        help="processes (default: %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--n-boot", type=_bounded(100, 1_000_000), default=2000, metavar="B",
+        help="bootstrap resamples of the score intervals (default: %(default)s)",
+    )  # fmt: skip
+    _add_quiet(p)
 
 
 def _share(text: str) -> float:

@@ -12,15 +12,17 @@ import math
 import random
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model.dynamics import SMALL, Complete
 from treatysim.scenario.dataset import read_edge_list
 from treatysim.scenario.schema import SyntheticNetwork, SyntheticPopulation, Thresholds
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Graph families with no randomness: generated once, whatever the seed.
 DETERMINISTIC = frozenset({"complete", "ring", "lattice", "edge_list"})
@@ -82,6 +84,8 @@ def graph_edges(
     ids: list[str] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Each edge of a population's network once (either direction), as (rows, cols)."""
+    import networkx as nx  # here: reading a run folder (a report) needs no graph generator
+
     if spec.type == "complete":
         rows, cols = np.triu_indices(n, 1)
         return rows.astype(np.int64), cols.astype(np.int64)
@@ -161,6 +165,8 @@ def _mersenne_twister() -> np.random.RandomState:
 def _edge_list(
     spec: SyntheticNetwork, n: int, base_dir: Path | None, ids: list[str] | None
 ) -> nx.Graph:
+    import networkx as nx
+
     assert spec.file is not None
     path = Path(spec.file)
     if not path.is_absolute() and base_dir is not None:

@@ -7,7 +7,9 @@ resolution, figures without pyplot, atomic files), takes numbers already compute
 
 Counts of states are integers, so curves of counts are drawn as steps (a count holds from its
 date until the next step). Scenario events (``(date, label)`` pairs) are marked as dotted
-vertical lines, so a reader sees when the ceasefire or the exercise happened.
+vertical lines, so a reader sees when the ceasefire or the exercise happened. When the curves
+stop changing well before the calendar ends, the x axis stops soon after the last change and a
+note says so (:func:`treatysim.plots.style.trim_flat_tail`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def cascade_plot(
         ax.legend(loc="lower right", fontsize=8)
     axes[-1].set_xlabel("date")
     axes[-1].set_xlim(x[0], x[-1])
+    drawn = [b[q] for b in curves.values() if b for q in ("q05", "q25", "q50", "q75", "q95")]
+    style.trim_flat_tail(axes, x, [*drawn, *(observed or {}).values()])
     style.date_axis(axes[-1])
     fig.suptitle(
         title
@@ -166,11 +170,33 @@ def compare_plot(
         style.integer_axis(ax)
         ax.grid(alpha=style.GRID_ALPHA)
         style.date_axis(ax)
+    common = style.as_dates(runs[0][1])
+    if all(len(dates) == len(common) for _, dates, _ in runs):
+        drawn = [
+            b[q]
+            for _, _, curves in runs
+            for b in curves.values()
+            if b
+            for q in ("q05", "q50", "q95")
+        ]
+        last_event = max((np.datetime64(str(d), "D") for m in marks for d, _ in m), default=None)
+        if style.trim_flat_tail(axes, common, drawn) and last_event is not None:
+            # a differing event (the later ceasefire) stays in view
+            right = max(axes[0].get_xlim()[1], _day_number(last_event) + 30)
+            for ax in axes:
+                ax.set_xlim(right=min(right, _day_number(common[-1])))
     axes[0].set_ylabel("states (cumulative)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(runs), fontsize=8)
     fig.suptitle(title, fontsize=11)
     return style.save(fig, base, svg=svg)
+
+
+def _day_number(day: np.datetime64) -> float:
+    """A date as matplotlib's x coordinate (days since its epoch, 1970-01-01)."""
+    import matplotlib.dates as mdates
+
+    return float(mdates.date2num(day))
 
 
 def _event_key(mark: EventMark) -> tuple[str, str]:
@@ -232,6 +258,7 @@ def timeline_plot(
     if not rows:
         ax.text(0.5, 0.5, f"no {noun} left the party stage", ha="center", transform=ax.transAxes)
     ax.set_xlim(x[0], x[-1])
+    style.trim_flat_tail([ax], x, [row for _, occ in rows for row in occ])
     style.date_axis(ax)
     ax.set_xlabel("date")
     used = [s for s in stages if any(occ[stages.index(s)].any() for _, occ in rows)] or list(stages)
@@ -288,7 +315,8 @@ def cascade_size_plot(
             label="runs",
         )
     mean = size["mean"]
-    if mean["mean"] is not None:
+    single = size["n"] == 1 and mean["mean"] is not None
+    if mean["mean"] is not None and not single:
         if mean["lo"] is not None:
             ax.axvspan(
                 mean["lo"],
@@ -309,7 +337,12 @@ def cascade_size_plot(
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
-    ax.set_title(f"{title}\ncascade size distribution ({size['n']} runs)", fontsize=10)
+    what = (
+        f"one run: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
+        if single
+        else f"cascade size distribution ({size['n']} runs)"
+    )
+    ax.set_title(f"{title}\n{what}", fontsize=10)
     ax.grid(axis="y", alpha=style.GRID_ALPHA)
     ax.legend(fontsize=8)
     return style.save(fig, base, svg=svg)

@@ -57,6 +57,7 @@ class Side:
     dates: tuple[dt.date, ...]
     curves: dict[str, dict[str, list[float]]]
     events: tuple[tuple[dt.date, str], ...] = ()
+    uncertainty: str = "seed (stochastic) uncertainty only"
 
     @classmethod
     def load(cls, folder: Path, treaty: str | None = None) -> Side:
@@ -93,6 +94,7 @@ class Side:
                 for g in stats.CURVE_STAGES
             },
             events=tuple((e.date, e.id or e.type) for e in world.scenario.events),
+            uncertainty=data.manifest.get("uncertainty") or "seed (stochastic) uncertainty only",
         )
 
     def info(self) -> dict[str, Any]:
@@ -105,6 +107,7 @@ class Side:
             "replications": self.replications,
             "runs_ok": self.reach.n_runs,
             "runs_failed": self.failed,
+            "uncertainty": self.uncertainty,
         }
 
 
@@ -114,7 +117,8 @@ def compare_runs(a: Side, b: Side, confidence: float = 0.95) -> dict[str, Any]:
     Expected exits (mean n_withdrawn) and mean cascade size: Welch's t interval for independent
     runs, and, when both runs share the root seed and replication count (common random numbers),
     a paired t interval over the replications ok in both, matched by replication index. Each
-    state's exit probability (withdrawn by the end): Newcombe's hybrid score interval.
+    state's exit probability (withdrawn by the end) and announcement probability (announced by
+    the end): Newcombe's hybrid score interval.
     """
     out: dict[str, Any] = {"a": a.info(), "b": b.info(), "confidence": confidence}
     out["methods"] = {
@@ -122,6 +126,9 @@ def compare_runs(a: Side, b: Side, confidence: float = 0.95) -> dict[str, Any]:
         "interval of per-replication differences (same root seed and replications).",
         "states": "Exit probability per state (withdrawn by the end): Newcombe's hybrid score "
         "interval for the difference of two independent proportions (Wilson-based).",
+        "states_announced": "Announcement probability per state (announced by the end, whatever "
+        "came after): as the exit probability. A state that announces late may not reach "
+        "withdrawal before the calendar ends (right-censoring): compare the two tables.",
     }
     paired = a.root_seed == b.root_seed and a.replications == b.replications
     oa, ob = a.outcomes, b.outcomes
@@ -139,18 +146,19 @@ def compare_runs(a: Side, b: Side, confidence: float = 0.95) -> dict[str, Any]:
             ),
         }
     ra, rb = a.reach, b.reach
-    xa, xb = ra.count("withdrawn"), rb.count("withdrawn")
-    out["states"] = {
-        s: {
-            "p_a": intervals.proportion(int(xa[i]), ra.n_runs, confidence),
-            "p_b": intervals.proportion(int(xb[rb.ids.index(s)]), rb.n_runs, confidence),
-            "difference": intervals.newcombe_difference(
-                int(xa[i]), ra.n_runs, int(xb[rb.ids.index(s)]), rb.n_runs, confidence
-            ),
+    for key, stage in (("states", "withdrawn"), ("states_announced", "announced")):
+        xa, xb = ra.count(stage), rb.count(stage)
+        out[key] = {
+            s: {
+                "p_a": intervals.proportion(int(xa[i]), ra.n_runs, confidence),
+                "p_b": intervals.proportion(int(xb[rb.ids.index(s)]), rb.n_runs, confidence),
+                "difference": intervals.newcombe_difference(
+                    int(xa[i]), ra.n_runs, int(xb[rb.ids.index(s)]), rb.n_runs, confidence
+                ),
+            }
+            for i, s in enumerate(ra.ids)
+            if s in b.party and (a.party[s] or b.party[s])
         }
-        for i, s in enumerate(ra.ids)
-        if s in b.party and (a.party[s] or b.party[s])
-    }
     return out
 
 
@@ -164,6 +172,12 @@ def _compare_markdown(c: Mapping[str, Any]) -> str:
             for k in "ab"
         ],
     )
+    out += [
+        "Each run's intervals cover: "
+        + "; ".join(f"{k.upper()}: {c[k].get('uncertainty', 'seed only')}" for k in "ab")
+        + ".",
+        "",
+    ]
     for key, label in (
         ("exits", "Expected exits (mean states withdrawn by the end)"),
         ("cascade_size", "Mean cascade size"),
@@ -183,15 +197,20 @@ def _compare_markdown(c: Mapping[str, Any]) -> str:
                 ]
             ],
         )
-    rows = sorted(
-        c["states"].items(), key=lambda kv: (-abs(kv[1]["difference"]["diff"] or 0), kv[0])
-    )
-    rows = [r for r in rows if (r[1]["p_a"]["p"] or 0) + (r[1]["p_b"]["p"] or 0) > 0]
-    out += ["## Exit probability by state", ""]
-    out += table(
-        ["state", "A", "B", "B − A (Newcombe)"],
-        [[s, fmt_p(v["p_a"]), fmt_p(v["p_b"]), fmt_p(v["difference"])] for s, v in rows],
-    )
+    for key, heading in (
+        ("states", "Exit probability by state (withdrawn by the end)"),
+        ("states_announced", "Announcement probability by state (announced by the end)"),
+    ):
+        rows = sorted(
+            c.get(key, {}).items(),
+            key=lambda kv: (-abs(kv[1]["difference"]["diff"] or 0), kv[0]),
+        )
+        rows = [r for r in rows if (r[1]["p_a"]["p"] or 0) + (r[1]["p_b"]["p"] or 0) > 0]
+        out += [f"## {heading}", ""]
+        out += table(
+            ["state", "A", "B", "B − A (Newcombe)"],
+            [[s, fmt_p(v["p_a"]), fmt_p(v["p_b"]), fmt_p(v["difference"])] for s, v in rows],
+        )
     out += [
         "## Methods",
         "",

@@ -22,8 +22,10 @@ import pyarrow.parquet as pq
 from treatysim.analysis import stats
 from treatysim.analysis.run_summary import METHODS, Layout, ok_run_ids, summarize
 from treatysim.plots import map as map_plots
+from treatysim.plots import network as network_plots
 from treatysim.plots import run as plots
 from treatysim.report import markdown
+from treatysim.report.inputs import describe_uncertainty, inputs_markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
 from treatysim.report.precision_report import precision_markdown, precision_section
 from treatysim.report.sweep_report import build_sweep_report
@@ -89,7 +91,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"{runs['ok']} replication{'' if single else 's'} ok, {runs['failed']} failed; calendar "
         f"{summary['calendar']['start']} to {summary['calendar']['end']} "
         f"({summary['calendar']['steps']} steps); {summary.get('engine', 'mesa')} engine. "
-        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%."),
+        + ("One replication: its outcome, without intervals." if single else "Intervals: 95%.")
+        + (f" Intervals cover {summary['uncertainty']}." if summary.get("uncertainty") else ""),
         "",
     ]
     if summary.get("precision"):
@@ -228,6 +231,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
                 f"; mean exits {fmt_p(o['means']['n_withdrawn'])}.",
                 "",
             ]
+    out += inputs_markdown(summary)
     out += ["## Methods", "", *(f"- {v}" for v in METHODS.values()), ""]
     if summary.get("plots"):
         out += ["## Plots", "", *(f"- [{p}]({p})" for p in summary["plots"]), ""]
@@ -290,7 +294,8 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     out = data.folder / PLOTS
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
-    title = f"{summary['scenario']} · {t} · {summary['runs']['ok']} runs"
+    n_ok = summary["runs"]["ok"]
+    title = f"{summary['scenario']} · {t} · {n_ok} run{'' if n_ok == 1 else 's'}"
     curves = {s: tr["curves"][s] for s in stats.CURVE_STAGES}
     obs = tr["observed_curves"] if tr["observed_size"] is not None else None
     events = [(e.date, e.id or e.type) for e in world.scenario.events]
@@ -342,11 +347,24 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
         title=title,
         svg=svg,
     )
-    if synthetic:
-        # a synthetic population has no geography: its agents would sit on an invented ring
-        summary["map"] = {"outlines": None, "capitals_only": [], "skipped": "no geography"}
-        return files
     p_moved = np.array([float(states[s]["moved"]["p"] or 0.0) for s in world.ids])
+    if synthetic:
+        # no geography, so no map: the agents on their network (few) or a grid (many)
+        summary["map"] = {"outlines": None, "capitals_only": [], "skipped": "no geography"}
+        layout = network_plots.report_layout(world)
+        summary["population_view"] = {
+            "kind": "grid" if layout.grid else "network",
+            "note": layout.note,
+        }
+        return files + network_plots.population_plot(
+            world.ids,
+            layout,
+            p_moved,
+            out / "population",
+            title=f"{title}: " + ("who acted" if summary["runs"]["ok"] == 1 else "P(acted)"),
+            single=summary["runs"]["ok"] == 1,
+            svg=svg,
+        )
     p_suspended = np.array(
         [float(states[s]["stages"]["suspended"]["end"]["p"] or 0.0) for s in world.ids]
     )
@@ -407,6 +425,11 @@ def build_report(
         data.runs, data.events, layout, timeseries=_threat_rows(folder / TIMESERIES, layout)
     )
     summary["engine"] = data.manifest.get("engine", "mesa")
+    summary["uncertainty"] = data.manifest.get("uncertainty") or describe_uncertainty(
+        data.manifest.get("posterior")
+    )
+    summary["posterior"] = data.manifest.get("posterior")
+    summary["inputs"] = data.manifest.get("provenance")
     phase("plots")
     files = _plots(summary, data, world, svg)
     if data.manifest.get("precision"):

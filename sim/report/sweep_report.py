@@ -47,11 +47,12 @@ from treatysim.results.store import (
     write_parquet,
     write_text,
 )
-from treatysim.run.sweep import SweepSummary
 from treatysim.scenario.designs import missing_salib
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from treatysim.run.sweep import SweepSummary
 
 
 def build_sweep_report(
@@ -176,7 +177,9 @@ def _markdown(
         f"Runs ok: {manifest['ok']:,}; failed: {manifest['failed']:,}.",
         "",
         "Means have Student-t 95% intervals; probabilities have Wilson 95% intervals. Only runs "
-        "with status `ok` count.",
+        "with status `ok` count. Within a point the intervals cover "
+        + manifest.get("uncertainty", "seed (stochastic) uncertainty only")
+        + ".",
         "",
         "## Factors",
         "",

@@ -34,8 +34,13 @@ KEY_COLUMNS = ("point", "replication", "seed", "run_id")
 
 
 def scenario_digest(resolved: dict[str, Any]) -> str:
-    """A stable digest of a resolved scenario (canonical JSON)."""
-    text = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
+    """A stable digest of a resolved scenario (canonical JSON).
+
+    The ``provenance`` mapping is left out: it documents the inputs and changes nothing that
+    runs, so tagging a scenario keeps its run ids.
+    """
+    content = {k: v for k, v in resolved.items() if k != "provenance"}
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

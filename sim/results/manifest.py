@@ -9,7 +9,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 
 from treatysim import __version__
@@ -24,6 +23,8 @@ def environment_info() -> dict[str, Any]:
     ``git_source`` says which checkout ``git_commit`` came from (``package`` or
     ``working directory``) or why there is none.
     """
+    import mesa  # here, not at the top: reading a run folder (a report) needs no Mesa
+
     commit, source = git_commit_and_source()
     return {
         "treatysim": __version__,

@@ -15,8 +15,8 @@ from treatysim.results.tables import (
     runs_arrow,
     timeseries_schema,
 )
-from treatysim.run.plan import ChunkJob
-from treatysim.run.replicate import run_batched, run_chunk
+from treatysim.run.plan import ChunkJob, PointJob
+from treatysim.run.replicate import run_batched, run_chunk, run_one
 
 
 def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
@@ -28,7 +28,7 @@ def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
     runs, events, series = [], [], []
     failed = 0
     if job.engine == "batched":  # every point of the chunk on one batch axis
-        worlds = [p.world for p in job.points for _ in p.tasks]
+        worlds = [p.task_world(t) for p in job.points for t in p.tasks]
         with threadpool_limits(limits=1, user_api="blas"):
             flat = run_batched(worlds, [t for p in job.points for t in p.tasks], job.timeseries)
         per_point, at = [], 0
@@ -36,7 +36,12 @@ def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
             per_point.append(flat[at : at + len(p.tasks)])
             at += len(p.tasks)
     else:
-        per_point = [run_chunk(p.world, p.tasks, job.timeseries) for p in job.points]
+        per_point = [
+            run_chunk(p.world, p.tasks, job.timeseries)
+            if p.worlds is None
+            else _per_task(p, job.timeseries)
+            for p in job.points
+        ]
     for point_job, outputs in zip(job.points, per_point, strict=True):
         failed += sum(o.status != "ok" for o in outputs)
         tables = build_tables(point_job.world, outputs, job.timeseries, point=True)
@@ -51,6 +56,12 @@ def run_sweep_chunk(job: ChunkJob) -> ChunkResult:
         failed=failed,
         seconds=time.perf_counter() - start,
     )
+
+
+def _per_task(point: PointJob, timeseries: str) -> list[Output]:
+    """A point's replications on the Mesa engine, each with its own world (a posterior)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [run_one(point.task_world(t), t, timeseries) for t in point.tasks]
 
 
 def failed_chunk(job: ChunkJob, error: BaseException) -> ChunkResult:

@@ -21,6 +21,7 @@ import numpy as np
 
 from treatysim.model.world import World, build_world
 from treatysim.results.tables import Task
+from treatysim.run.ensemble import Ensemble, EnsembleMaker, ensemble_worlds
 from treatysim.run.runner import resolved_document
 from treatysim.run.seeds import replication_seed, run_id, scenario_digest
 from treatysim.scenario.checks import check_scenario
@@ -52,6 +53,13 @@ class PointJob:
     point: int
     world: World
     tasks: tuple[Task, ...]
+    #: With a posterior: one world per replication index of the point (tasks use
+    #: ``worlds[task.replication]``); None: ``world`` for every task.
+    worlds: tuple[World, ...] | None = None
+
+    def task_world(self, task: Task) -> World:
+        """The world a task runs."""
+        return self.world if self.worlds is None else self.worlds[task.replication]
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,9 @@ class SweepPlan:
     base: Loaded[Any]
     points: Points
     base_resolved: dict[str, Any]
+    #: Per-replication parameters (a posterior ensemble): replication r of every point runs
+    #: draw r, so points are compared on the same parameter draws.
+    ensemble: Ensemble | None = None
     _input_files: dict[str, Path] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -127,6 +138,8 @@ class SweepPlan:
             raise ValidationError(problems)
         resolved = resolved_document(loaded, self.replications, self.root)
         resolved["run"]["timeseries"] = self.sweep.timeseries
+        if self.ensemble is not None:
+            resolved["_ensemble"] = dict(self.ensemble.record)
         return loaded, scenario_digest(resolved)
 
     def input_files(self) -> dict[str, Path]:
@@ -198,6 +211,7 @@ class SweepPlan:
             "root_seed": self.root,
             "timeseries": self.sweep.timeseries,
             "inputs": self.inputs(),
+            **({"posterior": dict(self.ensemble.record)} if self.ensemble is not None else {}),
         }
 
 
@@ -212,13 +226,20 @@ def changed_inputs(old: dict[str, Any], new: dict[str, Any]) -> str:
     return ", ".join(names)
 
 
-def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> SweepPlan:
+def prepare(
+    path: str | Path | Loaded[Any],
+    *,
+    check_points: bool = True,
+    ensemble: EnsembleMaker | None = None,
+) -> SweepPlan:
     """Load a sweep file, its base scenario and its design; validate every point's scenario.
 
     Args:
         path: The sweep file, or one already loaded
             (:func:`treatysim.scenario.load.load_sweep`).
         check_points: Validate each point's scenario now (catches a bad value before any run).
+        ensemble: Per-replication parameters (``--posterior``), drawn for the sweep's
+            replications and root seed; its keys may not be factors of the sweep.
 
     Raises:
         ValidationError: Any problem in the sweep, its base, its design or a point.
@@ -233,6 +254,17 @@ def prepare(path: str | Path | Loaded[Any], *, check_points: bool = True) -> Swe
     resolved = resolved_document(base, sweep.replications, sweep.seed)
     resolved["run"]["timeseries"] = sweep.timeseries
     plan = SweepPlan(loaded, base, points, resolved)
+    if ensemble is not None:
+        plan.ensemble = ensemble(sweep.replications, sweep.seed)
+        clash = sorted({f.path for f in sweep.factors} & set(plan.ensemble.overrides[0]))
+        if clash:
+            raise ValidationError(
+                [
+                    Problem(plan.ensemble.source, 0, 0, "--posterior",
+                            f"the posterior sets {key}, a factor of the sweep")
+                    for key in clash
+                ]
+            )  # fmt: skip
     if check_points:
         _check_points(plan)
     return plan
@@ -267,7 +299,7 @@ def chunk_jobs(
     A point's world is built once and reused while consecutive chunks hold the same point.
     """
     reps = plan.replications
-    cache: tuple[int, World, str] | None = None
+    cache: tuple[int, World, str, tuple[World, ...] | None] | None = None
     for start in range(0, len(pending), chunk_size):
         keys = pending[start : start + chunk_size]
         point_jobs = []
@@ -275,8 +307,11 @@ def chunk_jobs(
             point = int(point)
             if cache is None or cache[0] != point:
                 loaded, digest = plan.point_scenario(point)
-                cache = (point, build_world(loaded.model, loaded.base_dir), digest)
-            _, world, digest = cache
+                worlds = (
+                    None if plan.ensemble is None else tuple(ensemble_worlds(loaded, plan.ensemble))
+                )
+                cache = (point, build_world(loaded.model, loaded.base_dir), digest, worlds)
+            _, world, digest, worlds = cache
             tasks = tuple(
                 Task(
                     replication=int(r),
@@ -286,7 +321,7 @@ def chunk_jobs(
                 )
                 for r in keys[keys // reps == point] % reps
             )
-            point_jobs.append(PointJob(point, world, tasks))
+            point_jobs.append(PointJob(point, world, tasks, worlds))
         yield ChunkJob(tuple(point_jobs), timeseries, engine)
 
 

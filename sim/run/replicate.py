@@ -137,8 +137,15 @@ class RunJob:
     tasks: tuple[Task, ...]
     timeseries: str
     engine: str = "mesa"
+    #: One world per task (per-replication parameters); None: ``world`` for every task.
+    worlds: tuple[World, ...] | None = None
 
 
 def run_job(job: RunJob) -> list[Output]:
     """Run a :class:`RunJob` (in a worker)."""
-    return run_chunk(job.world, job.tasks, job.timeseries, job.engine)
+    if job.worlds is None:
+        return run_chunk(job.world, job.tasks, job.timeseries, job.engine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if job.engine == "batched":
+            return run_batched(job.worlds, job.tasks, job.timeseries)
+        return [run_one(w, t, job.timeseries) for w, t in zip(job.worlds, job.tasks, strict=True)]

@@ -34,6 +34,7 @@ from treatysim.results.store import (
     write_text,
 )
 from treatysim.results.tables import Output, Tables, Task, build_tables
+from treatysim.run.ensemble import Ensemble, EnsembleMaker, check_length, describe, ensemble_worlds
 from treatysim.run.executors import ExecutorHandle, given_executor, open_executor, run_jobs
 from treatysim.run.progress import Progress
 from treatysim.run.replicate import RunJob, chunked, run_job
@@ -45,6 +46,7 @@ from treatysim.scenario.dataset import (
 )
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.inherit import scenario_inputs
+from treatysim.scenario.inputs import provenance_record
 from treatysim.scenario.load import Loaded, revalidate
 from treatysim.scenario.yamlio import dump_yaml
 
@@ -128,6 +130,7 @@ class Simulation:
         started: When the replications started (UTC).
         executor: Where they ran, for the manifest.
         engine: The engine that ran them (``mesa`` or ``batched``).
+        ensemble: Per-replication parameters (a posterior ensemble), if any.
         precision: The ``--precision`` record for the manifest (None for a fixed run).
     """
 
@@ -143,6 +146,7 @@ class Simulation:
     started: dt.datetime
     executor: str | int
     engine: str
+    ensemble: Ensemble | None = None
     precision: dict[str, Any] | None = None
 
     @property
@@ -163,6 +167,7 @@ def simulate_tables(
     executor: Executor | None = None,
     quiet: bool = True,
     engine: str = "auto",
+    ensemble: EnsembleMaker | None = None,
 ) -> Simulation:
     """Run a scenario's replications and return their tables in memory (nothing is written).
 
@@ -175,20 +180,29 @@ def simulate_tables(
         executor: Any ``concurrent.futures.Executor`` instead of a process pool (not shut down).
         quiet: No progress display.
         engine: ``mesa``, ``batched`` or ``auto`` (see :func:`choose_engine`).
+        ensemble: Makes per-replication parameters from ``(replications, root seed)`` (e.g. a
+            posterior ensemble); replication ``r`` runs the scenario with its ``r``-th overrides.
 
     Raises:
-        ValidationError: Fewer than one replication, or an engine that cannot run the scenario.
+        ValidationError: Fewer than one replication, an engine that cannot run the scenario, or
+            an ensemble parameter set the scenario rejects.
     """
     scenario = loaded.model
     n_reps, root, mode = _settings(loaded, replications, seed, timeseries)
     started = dt.datetime.now(dt.UTC)
     resolved = resolved_document(loaded, n_reps, root)
-    digest = scenario_digest(resolved)
     world = build_world(scenario, loaded.base_dir)
     ran = choose_engine(engine)
+    ens = ensemble(n_reps, root) if ensemble is not None else None
+    worlds = None
+    if ens is not None:
+        check_length(ens, n_reps)
+        worlds = ensemble_worlds(loaded, ens)
+    # a posterior run's ids differ from a fixed-parameter run's: its draws are part of it
+    digest = scenario_digest(resolved if ens is None else {**resolved, "_ensemble": ens.record})
     tasks = [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n_reps)]
     clock = time.perf_counter()
-    outputs = _execute(world, tasks, mode, workers, executor, quiet, ran)
+    outputs = _execute(world, tasks, mode, workers, executor, quiet, ran, worlds)
     outputs.sort(key=lambda o: o.task.replication)
     seconds = time.perf_counter() - clock
     return Simulation(
@@ -204,6 +218,7 @@ def simulate_tables(
         started=started,
         executor=workers if executor is None else type(executor).__name__,
         engine=ran,
+        ensemble=ens,
     )
 
 
@@ -247,8 +262,9 @@ def _execute(
     executor: Executor | None,
     quiet: bool,
     engine: str,
+    worlds: Sequence[World] | None = None,
 ) -> list[Output]:
-    """Run the tasks in chunks and collect their outputs.
+    """Run the tasks in chunks and collect their outputs (``worlds``: one per task, if given).
 
     The Mesa engine sends about four chunks to each worker; the batched engine one block per
     worker (at most ``BATCH_CHUNK`` replications), since a larger batch costs less per run.
@@ -260,7 +276,18 @@ def _execute(
         size = 16
     else:
         size = max(1, min(64, -(-len(tasks) // (slots * 4))))
-    jobs = iter([RunJob(world, tuple(chunk), mode, engine) for chunk in chunked(tasks, size)])
+    jobs = iter(
+        [
+            RunJob(
+                world,
+                tuple(chunk),
+                mode,
+                engine,
+                None if worlds is None else tuple(worlds[t.replication] for t in chunk),
+            )
+            for chunk in chunked(tasks, size)
+        ]
+    )
     outputs: list[Output] = []
     with Progress(len(tasks), enabled=not quiet) as progress, _handle(workers, executor) as handle:
         for item in run_jobs(handle, run_job, jobs):
@@ -345,7 +372,9 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "command": list(command) if command is not None else sys.argv,
         "scenario_file": str(sim.loaded.path) if sim.loaded.path else None,
         "scenario_sha256": sha256_file(sim.loaded.path),
-        "resolved_scenario_sha256": sim.digest,
+        # the stored scenario.yaml's digest (readers check it); a posterior run's ids also
+        # cover its draws, so its run-id digest (sim.digest) differs from this one
+        "resolved_scenario_sha256": scenario_digest(sim.resolved),
         "inputs": {
             role: {"path": str(path.resolve()), "sha256": file_sha256(path)}
             for role, path in scenario_inputs(sim.loaded).items()
@@ -358,6 +387,14 @@ def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None)
         "timeseries": sim.timeseries,
         "workers": sim.executor,
         "engine": sim.engine,
+        "posterior": dict(sim.ensemble.record) if sim.ensemble is not None else None,
+        "parameter_sets": list(sim.ensemble.keys) if sim.ensemble is not None else None,
+        "uncertainty": describe(sim.ensemble),
+        "provenance": provenance_record(
+            sim.loaded.model,
+            sim.loaded.base_dir,
+            posterior=sim.ensemble.record if sim.ensemble is not None else None,
+        ),
         "failed": failed,
         "started": sim.started.isoformat(),
         "finished": dt.datetime.now(dt.UTC).isoformat(),
@@ -382,6 +419,7 @@ def run_scenario(
     quiet: bool = False,
     command: Sequence[str] | None = None,
     engine: str = "auto",
+    ensemble: EnsembleMaker | None = None,
 ) -> RunSummary:
     """Run a scenario's replications and write a complete run folder (tables and manifest).
 
@@ -399,6 +437,7 @@ def run_scenario(
         quiet: No progress display.
         command: The command line, for the manifest.
         engine: ``mesa``, ``batched`` or ``auto`` (see :func:`choose_engine`).
+        ensemble: Per-replication parameters (see :func:`simulate_tables`).
 
     Raises:
         ValidationError: Bad settings (e.g. an output folder that is not empty).
@@ -415,5 +454,6 @@ def run_scenario(
         executor=executor,
         quiet=quiet,
         engine=engine,
+        ensemble=ensemble,
     )
     return _finish_folder(sim, folder, command)

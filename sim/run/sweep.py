@@ -67,6 +67,7 @@ from treatysim.results.store import (
     write_text,
 )
 from treatysim.run.chunks import failed_chunk, run_sweep_chunk
+from treatysim.run.ensemble import describe
 from treatysim.run.executors import (
     ExecutorHandle,
     default_workers,
@@ -399,6 +400,9 @@ def _manifest(
         "inputs": plan.inputs(),
         "scenario_name": plan.base.model.name,
         "root_seed": sweep.seed,
+        "posterior": dict(plan.ensemble.record) if plan.ensemble is not None else None,
+        "parameter_sets": list(plan.ensemble.keys) if plan.ensemble is not None else None,
+        "uncertainty": describe(plan.ensemble),
         "design": design,
         "design_seed_rule": (
             f"design samples draw from numpy SeedSequence(root_seed, spawn_key=({DESIGN_STREAM},))"

@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 from treatysim.scenario.dataset import (
     Dataset,
     DatasetError,
+    dataset_path,
     load_observed,
     read_edge_list,
     scenario_dataset,
 )
 from treatysim.scenario.errors import Problem, ValidationError, format_path
 from treatysim.scenario.explain import did_you_mean, validate_document
+from treatysim.scenario.keypath import KeyPathError, get_path
 from treatysim.scenario.parameters import RULE_NAMES
+from treatysim.scenario.provenance import load_dataset_provenance
 from treatysim.scenario.schema import Scenario
 from treatysim.scenario.yamlio import Document, Loaded
 
@@ -151,6 +154,8 @@ class _Checker:
         self.events()
         self.observed()
         self.run_settings()
+        self.provenance()
+        self.dataset_provenance()
         return self.problems
 
     def groups(self) -> None:
@@ -339,6 +344,41 @@ class _Checker:
             self.treaty_ok(run.primary_treaty, ("run", "primary_treaty"))
         for i, date in enumerate(run.report_dates):
             self.date_ok(date, ("run", "report_dates", i))
+
+    def provenance(self) -> None:
+        """Each tagged key path names a number (or true/false) of the scenario as it runs."""
+        if not self.scenario.provenance:
+            return
+        resolved = self.scenario.model_dump(mode="json")
+        for key in self.scenario.provenance:
+            loc: Location = ("provenance", key)
+            try:
+                value = get_path(resolved, key)
+            except KeyPathError as exc:
+                original = getattr(self.doc, "base", self.doc)  # before failures were pruned
+                try:  # in the file, but dropped for a problem reported elsewhere
+                    get_path(original.data, key)
+                except KeyPathError:
+                    self.add(loc, f"not an input of this scenario: {exc}", key=True)
+                continue
+            if value is None:  # an optional value this scenario leaves unset: nothing to tag
+                continue
+            if isinstance(value, dict) or (
+                isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+            ):
+                self.add(loc, f"'{key}' is not a number of this scenario", key=True)
+
+    def dataset_provenance(self) -> None:
+        """The dataset's provenance side file, if it has one, is valid."""
+        if self.scenario.states.synthetic is not None or self.dataset is None:
+            return
+        try:
+            path = dataset_path(self.scenario.states.dataset, self.loaded.base_dir)
+            load_dataset_provenance(path, self.dataset.columns)
+        except ValidationError as exc:
+            self.problems.extend(exc.problems)
+        except DatasetError:
+            pass  # reported with the dataset
 
 
 def check_scenario(loaded: Loaded[Any]) -> list[Problem]:

@@ -167,9 +167,26 @@ def merge_documents(base: Document, child: Document) -> MergedDocument:
     merger = _Merger(base, child, out)
     child_data = {k: v for k, v in child.data.items() if k != EXTENDS}
     out.data = merger.mapping(base.data, child_data, ())
+    _drop_removed_provenance(out.data, child_data, merger.removed)
     if merger.problems:
         raise ValidationError(merger.problems)
     return out
+
+
+def _drop_removed_provenance(
+    data: dict[str, Any], child: dict[str, Any], removed: set[str]
+) -> None:
+    """Drop the base's provenance entries of events the child removed (``events.<id>.…``)."""
+    tags = data.get("provenance")
+    if not removed or not isinstance(tags, dict):
+        return
+    given = child.get("provenance")
+    own: dict[str, Any] = given if isinstance(given, dict) else {}
+    for key in list(tags):
+        head, _, rest = str(key).partition(".")
+        event_id = rest.partition(".")[0]
+        if head == "events" and event_id in removed and key not in own:
+            del tags[key]
 
 
 class _Merger:
@@ -180,6 +197,8 @@ class _Merger:
         self.child = child
         self.out = out
         self.problems: list[Problem] = []
+        #: Ids of the base's events the child removed.
+        self.removed: set[str] = set()
 
     def graft(self, src: Document, src_loc: Location, dst_loc: Location) -> None:
         """Copy the positions of the part at ``src_loc`` (and all under it) to ``dst_loc``."""
@@ -269,6 +288,7 @@ class _Merger:
             named.add(n)
             event = base[n]
             if removing and set(update) <= {"id", REMOVE}:
+                self.removed.add(str(event_id))
                 continue
             where = ("events", len(out))
             self.out.event_index[len(out)] = {**self._base_index(n), self.child.file: m}

@@ -40,6 +40,7 @@ from treatysim.scenario.population import (
     SyntheticPopulation,
     Thresholds,
 )
+from treatysim.scenario.provenance import Provenance
 from treatysim.scenario.types import (
     PIPELINE_STAGES,
     SCHEMA_VERSION,
@@ -403,6 +404,13 @@ class Scenario(Frozen):
     events: list[Event] = Field(default_factory=list, description="Dated events.")
     observed: Observed = Field(default_factory=Observed)
     run: RunSettings = Field(default_factory=RunSettings)
+    provenance: dict[str, Provenance] = Field(
+        default_factory=dict,
+        description=(
+            "Provenance of inputs, by key path (e.g. parameters.threat.sensitivity): ex_ante, "
+            "observed or fitted, with a date and a source. The numbers stay plain."
+        ),
+    )
 
     @property
     def primary_treaty(self) -> str:

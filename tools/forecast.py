@@ -43,7 +43,7 @@ COLUMNS = (
     "state",
     "observed first move",
     *(f"P(moved by {h}) [95%]" for h in HORIZONS),
-    *(f"P(moved by {h} | not by {{today}}) [95%]" for h in HORIZONS),
+    *(f"P(moved by {h}, if not by {{today}}) [95%]" for h in HORIZONS),
 )
 
 
@@ -137,7 +137,12 @@ def render(table: pd.DataFrame, meta: dict[str, object]) -> str:
             _cell(r[f"p_cond {h}"], r[f"low_cond {h}"], r[f"high_cond {h}"]) for h in HORIZONS
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Replications in the conditional columns: {meta['n_cond_note']}.", ""]
+    lines += [
+        "",
+        "Replications in the conditional columns (parties not observed to move): "
+        f"{meta['n_cond_note']}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -168,7 +173,7 @@ def make_forecast(
     runs = result.runs["run_id"].tolist()
     moves = first_moves(result.events, runs)
     table = forecast_table(moves, parties, observed_moves(today), today)
-    n_cond = table.set_index("state")["n_cond"]
+    n_cond = table.loc[table["observed"] == "", "n_cond"]  # parties not observed to move
     meta: dict[str, object] = {
         "today": today,
         "scenario": SCENARIO,
@@ -178,7 +183,11 @@ def make_forecast(
         "posterior_sha256": calibration_hash(posterior),
         "version": ts.__version__,
         "commit": git_commit(ROOT) or "unknown",
-        "n_cond_note": f"from {int(n_cond.min())} to {int(n_cond.max())} of {len(runs)}",
+        "n_cond_note": (
+            f"from {int(n_cond.min())} to {int(n_cond.max())} of {len(runs)}"
+            if len(n_cond)
+            else "none"
+        ),
     }
     return table, meta
 

@@ -43,7 +43,7 @@ def figures(name: str, replications: int, posterior: str | None = None) -> dict[
     moves = first_moves(result.events).reindex(runs)
     out: dict[str, object] = {"scenario": name, "replications": len(runs)}
     quiet = (moves >= "2022-03-01") & (moves <= "2024-12-31")
-    if moves.min().min() < pd.Timestamp("2025-01-01"):
+    if name != "ottawa_2025" and not name.startswith("ceasefire"):  # those start in 2025
         out["expected movers 2022-03..2024-12"] = float(quiet.sum(axis=1).mean())
     out["P(any moved before 2025)"] = float((moves < "2025-01-01").any(axis=1).mean())
     ukr = moves["UKR"].dropna() if "UKR" in moves else pd.Series(dtype="datetime64[ns]")
@@ -53,6 +53,19 @@ def figures(name: str, replications: int, posterior: str | None = None) -> dict[
     span = (four.max(axis=1) - four.min(axis=1)).dt.days
     out["share EST/LVA/LTU/POL within 7 days"] = float(
         (four.notna().all(axis=1) & (span <= 7)).mean()
+    )
+    by_2025 = moves <= "2025-12-31"
+    five = [*FOUR, "FIN"]
+    for state in (*five, "NOR", "SWE"):
+        out[f"P({state} moved by 2025-12-31)"] = (
+            float(by_2025[state].mean()) if state in by_2025 else 0.0
+        )
+    out["P(all five moved by 2025-12-31)"] = float(
+        by_2025.reindex(columns=five, fill_value=False).all(axis=1).mean()
+    )
+    others = [c for c in by_2025.columns if c not in {*five, "UKR"}]
+    out["expected other movers by 2025-12-31 (not the five, not UKR)"] = float(
+        by_2025[others].sum(axis=1).mean()
     )
     out["expected movers by 2026-12-31"] = float((moves <= "2026-12-31").sum(axis=1).mean())
     return out

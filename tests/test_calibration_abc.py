@@ -441,6 +441,38 @@ def test_simulated_statistics_censor_at_the_window_end():
     assert runs[2]["quiet_2022_24"] == 0.0
 
 
+def test_stage_span_measures_a_joint_announcement():
+    """stage_span: days between the first and last of the states; censored if one is missing."""
+    import pandas as pd
+
+    from treatysim.calibration.targets import default_scale
+    from treatysim.scenario.calibration import StageSpan
+
+    window = {"start": "2025-01-01", "end": "2025-12-31"}
+    span = StageSpan.model_validate(
+        {"name": "joint", "kind": "stage_span", "states": ["EST", "LVA", "POL"], "window": window}
+    )
+    assert observed_statistics([span], "ottawa") == {"joint": 0.0}  # all on 2025-03-18
+    events = pd.DataFrame(
+        [
+            ("0", "EST", "ottawa", "announced", "2025-03-18"),
+            ("0", "LVA", "ottawa", "announced", "2025-03-25"),
+            ("0", "POL", "ottawa", "announced", "2025-04-08"),
+            ("1", "EST", "ottawa", "announced", "2025-03-18"),
+            ("1", "LVA", "ottawa", "announced", "2025-03-18"),
+            ("1", "POL", "ottawa", "announced", "2026-01-05"),  # after the window
+        ],
+        columns=["run_id", "iso3", "treaty", "stage", "date"],
+    )
+    runs = simulated_statistics([span], events, ["0", "1"], "ottawa")
+    assert runs == [{"joint": 21.0}, {"joint": 364.0}]
+    assert default_scale(span, 0.0) == 364.0
+    with pytest.raises(ValidationError):
+        StageSpan.model_validate(
+            {"name": "j", "kind": "stage_span", "states": ["EST"], "window": window}
+        )
+
+
 def test_run_calibration_from_a_file_model(tmp_path):
     """The whole path from a calibration model, with a stand-in simulator of the targets."""
     cal = Calibration.model_validate(

@@ -24,6 +24,7 @@ from treatysim.scenario.calibration import (
     NotMoved,
     QuietWindow,
     StageDate,
+    StageSpan,
     Target,
 )
 from treatysim.scenario.dataset import load_observed
@@ -44,8 +45,10 @@ def statistic(target: Target, stage_day: StageDays, move_day: MoveDays) -> float
     Returns:
         stage_date: days from the window's start to the stage, clipped to the window (a stage
         before the start counts 0) and censored at the window's length when not reached within
-        it; not_moved: the share of the states that moved within the window; quiet_window: 1.0
-        if any state moved within it, else 0.0; mover_count: the number of movers within it.
+        it; stage_span: days between the first and last of the states to reach the stage
+        within the window (the window's length if one did not); not_moved: the share of the
+        states that moved within the window; quiet_window: 1.0 if any state moved within it,
+        else 0.0; mover_count: the number of movers within it.
     """
     lo, hi = to_day(target.window.start), to_day(target.window.end)
 
@@ -61,6 +64,15 @@ def statistic(target: Target, stage_day: StageDays, move_day: MoveDays) -> float
         if day is None or day > hi:
             return float(hi - lo)
         return float(max(day - lo, 0))
+    if isinstance(target, StageSpan):
+        got = [
+            move_day.get(s) if target.stage == "moved" else stage_day.get((s, target.stage))
+            for s in target.states
+        ]
+        if not all(within(day) for day in got):
+            return float(hi - lo)
+        days = [float(day) for day in got if day is not None]
+        return max(days) - min(days)
     if isinstance(target, NotMoved):
         return sum(within(move_day.get(s)) for s in target.states) / len(target.states)
     states = target.states if target.states is not None else list(move_day)
@@ -144,7 +156,7 @@ def default_scale(target: Target, observed: float) -> float:
     """The scale of a target when the file gives none (documented on ``TargetBase.scale``)."""
     if target.scale is not None:
         return target.scale
-    if isinstance(target, StageDate):
+    if isinstance(target, StageDate | StageSpan):
         return float(target.window.days)
     if isinstance(target, MoverCount):
         return max(1.0, observed)

@@ -139,7 +139,8 @@ class TargetBase(Frozen):
         gt=0,
         description=(
             "Divisor of the difference |simulated - observed| in the distance, in the "
-            "statistic's unit. Default per kind: stage_date the window's length in days; "
+            "statistic's unit. Default per kind: stage_date and stage_span the window's length "
+            "in days; "
             "not_moved and quiet_window 1; mover_count max(1, observed count)."
         ),
     )
@@ -192,7 +193,24 @@ class MoverCount(TargetBase):
     states: list[StateId] | None = Field(None, description="The states; None: all.")
 
 
-Target = Annotated[StageDate | NotMoved | QuietWindow | MoverCount, Field(discriminator="kind")]
+class StageSpan(TargetBase):
+    """How close together several states reached a stage (a joint announcement).
+
+    Statistic: days between the first and the last of ``states`` to reach ``stage`` within the
+    window (0 when all did on one day), or the window's length if any did not reach it within
+    the window. Unit: days.
+    """
+
+    kind: Literal["stage_span"]
+    states: list[StateId] = Field(min_length=2, description="The states (ISO3 codes).")
+    stage: StageOrMoved = Field(
+        "announced", description="The pipeline stage, or moved: the first move."
+    )
+
+
+Target = Annotated[
+    StageDate | NotMoved | QuietWindow | MoverCount | StageSpan, Field(discriminator="kind")
+]
 
 # --------------------------------------------------------------------------------------------
 # distance, method, file

@@ -98,6 +98,17 @@ EXTENDS_SCHEMA: dict[str, Any] = {
 }
 
 
+#: An event of a file that extends a base may only drop the base's event of that id.
+REMOVE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "RemoveEvent",
+    "description": "In a file that extends a base: drop the base's event with this id.",
+    "properties": {"id": {"type": "string"}, "remove": {"const": True}},
+    "required": ["id", "remove"],
+    "additionalProperties": False,
+}
+
+
 def json_schema(kind: str = "all") -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of scenario, sweep or calibration files, or any of them.
 
@@ -106,6 +117,9 @@ def json_schema(kind: str = "all") -> dict[str, Any]:
     """
     scenario = sc.Scenario.model_json_schema()
     scenario["properties"] = {"extends": EXTENDS_SCHEMA, **scenario["properties"]}
+    events = scenario["properties"].get("events")
+    if isinstance(events, dict) and "items" in events:
+        events["items"] = {"anyOf": [events["items"], REMOVE_EVENT_SCHEMA]}
     required = scenario.pop("required", [])
     if required:  # a file that extends a base gets the required keys from it
         scenario["if"] = {"required": ["extends"]}

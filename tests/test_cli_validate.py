@@ -210,3 +210,17 @@ def test_schema_survives_a_closed_pipe() -> None:
     err = process.stderr.read().decode()
     assert process.wait(timeout=60) == 0
     assert "Traceback" not in err, err
+
+
+def test_validate_takes_bundled_names_of_every_kind(capsys) -> None:
+    """``validate`` resolves bundled names as ``run``, ``sweep`` and ``calibrate`` do."""
+    from treatysim.cli import main
+
+    names = ["ottawa_2025", "sweeps/reassurance_levers", "calibration/ottawa_full"]
+    assert main(["validate", *names]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "ottawa_2025: ok (scenario)",
+        "sweeps/reassurance_levers: ok (sweep)",
+        "calibration/ottawa_full: ok (calibration)",
+    ]

@@ -92,19 +92,21 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _validate(args: argparse.Namespace, argv: list[str]) -> int:
+    from treatysim.scenario.bundled import bundled_or_path
     from treatysim.scenario.calibration_load import is_calibration_file, load_calibration
     from treatysim.scenario.errors import ValidationError
     from treatysim.scenario.load import validate_file
 
     status = EXIT_OK
-    for file in args.files:
+    for name in args.files:
+        file = bundled_or_path(name)  # a bundled name (calibration/ottawa_full) as run takes it
         try:
             if is_calibration_file(file):
                 load_calibration(file)
                 kind = "calibration"
             else:
                 kind = validate_file(file)
-            _say(args, f"{file}: ok ({kind})")
+            _say(args, f"{name}: ok ({kind})")
         except ValidationError as exc:
             _print_problems(exc.problems)
             status = EXIT_BAD_INPUT

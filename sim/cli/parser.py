@@ -330,15 +330,23 @@ def _add_backtest(sub: Any) -> None:
     _add_quiet(p)
 
 
-def _share(text: str) -> float:
-    """An argparse type: a number in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is outside (0, 1]")
-    return value
+def _fraction(high: float) -> Callable[[str], float]:
+    """An argparse type: a number in (0, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not 0.0 < value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside (0, {high:g}]")
+        return value
+
+    return parse
+
+
+_share = _fraction(1.0)  # a share of the cases
+_half_width = _fraction(0.5)  # an interval half-width of a probability
 
 
 def _add_discover(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -404,17 +412,6 @@ def _add_discover(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     _flag(p, "--svg", "also write SVG plots")
     _add_quiet(p)
-
-
-def _half_width(text: str) -> float:
-    """An argparse type: a half-width in (0, 0.5]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(f"{value} is outside (0, 0.5]")
-    return value
 
 
 def _calibrate_parser(sub: Any, workers: Any) -> None:

@@ -26,9 +26,10 @@ from treatysim.run.runner import (
     _execute,
     _settings,
     choose_engine,
+    replication_tasks,
     resolved_document,
 )
-from treatysim.run.seeds import replication_seed, run_id, scenario_digest
+from treatysim.run.seeds import replication_seed, scenario_digest
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.load import Loaded
 
@@ -137,7 +138,7 @@ def simulate_precise(
             break
     resolved = resolved_document(loaded, n, root)
     digest = scenario_digest(resolved)
-    tasks = [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n)]
+    tasks = replication_tasks(digest, root, n)
     outputs = _relabel(outputs, tasks)
     sim = Simulation(
         loaded=loaded,

@@ -200,7 +200,7 @@ def simulate_tables(
         worlds = ensemble_worlds(loaded, ens)
     # a posterior run's ids differ from a fixed-parameter run's: its draws are part of it
     digest = scenario_digest(resolved if ens is None else {**resolved, "_ensemble": ens.record})
-    tasks = [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n_reps)]
+    tasks = replication_tasks(digest, root, n_reps)
     clock = time.perf_counter()
     outputs = _execute(world, tasks, mode, workers, executor, quiet, ran, worlds)
     outputs.sort(key=lambda o: o.task.replication)
@@ -358,6 +358,11 @@ def _start_folder(folder: Path, resolved: dict[str, Any]) -> None:
             [Problem(str(folder), 0, 0, "--out", "the output folder is in use by another run")]
         ) from None
     write_text(folder / SCENARIO, "# The resolved scenario as it ran.\n" + dump_yaml(resolved))
+
+
+def replication_tasks(digest: str, root: int, n: int) -> list[Task]:
+    """The tasks of replications 0..n-1 of a run: their seeds and ids depend on r, not on n."""
+    return [Task(r, replication_seed(root, r), run_id(digest, root, r)) for r in range(n)]
 
 
 def _finish_folder(sim: Simulation, folder: Path, command: Sequence[str] | None) -> RunSummary:

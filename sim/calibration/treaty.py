@@ -12,12 +12,15 @@ Each run's stage changes become the day of each state's first stage and first mo
 :func:`treatysim.calibration.targets.statistics` computes the targets' statistics, exactly as
 :func:`~treatysim.calibration.targets.simulated_statistics` does from an events table.
 
-Speed. Compiling a world's events into per-step arrays (its timeline) costs about ten times a
+Speed. Compiling a world's events into per-step arrays (its timeline) costs about twice a
 replication of the batched engine, and the timeline depends on only a few numbers
 (:func:`timeline_key`). Particles with the same key share one compiled timeline. A particle
 whose threat sensitivity differs shares the others' compiled timeline with its own sensitivity
 track, which is exact when no event changes sensitivity (a constant track); otherwise its
-timeline is compiled afresh.
+timeline is compiled afresh. A particle whose credibility of allied guarantees differs (the size
+of a credibility drop, the reassurance weight: :func:`credibility_key`) gets the shared timeline
+with its own credibility and discounted threat
+(:func:`~treatysim.model.credibility.with_credibility`), also exact.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from treatysim.analysis.scores import MOVED_STAGES
 from treatysim.analysis.stats import EPOCH
 from treatysim.calibration.targets import statistics
 from treatysim.model.batched import Replication, run_batch, shape_key
+from treatysim.model.credibility import CREDIBILITY_FIELDS, with_credibility
 from treatysim.model.timeline import Timeline, Track
 from treatysim.model.world import World, build_world
 from treatysim.scenario.calibration import Target
@@ -51,18 +55,19 @@ _CACHE_SIZE = 256
 
 
 def timeline_key(world: World) -> bytes:
-    """What a world's compiled timeline depends on, other than a constant sensitivity.
+    """What a world's compiled timeline depends on, other than credibility and sensitivity.
 
-    The events, the calendar, the threat sources, initial credibility and the reassurance
-    weight, armed conflicts and treaty membership (see ``treatysim.model.timeline``); plus the
-    sensitivity itself when an event changes it.
+    The events, the calendar, the threat sources, armed conflicts and treaty membership (see
+    ``treatysim.model.timeline``); plus the sensitivity itself when an event changes it. The
+    numbers that set only the credibility of allied guarantees (:func:`credibility_key`) are
+    left out: :func:`~treatysim.model.credibility.with_credibility` applies them to a shared
+    timeline.
     """
     src = world.sources
-    params = world.scenario.parameters.threat
     parts: list[bytes] = [
-        repr([e.model_dump(mode="json") for e in world.scenario.events]).encode(),
+        repr([_without_credibility(e) for e in world.scenario.events]).encode(),
         repr(world.calendar.dates).encode(),
-        repr((src.ids, src.allies, params.initial_credibility, params.reassurance_weight)).encode(),
+        repr((src.ids, src.allies)).encode(),
         *(a.tobytes() for a in (src.capability, src.tied_down_share, src.offensive)),
         *(a.tobytes() for a in (src.proximity, src.intent, world.in_conflict, world.party)),
         repr(world.party.shape).encode(),
@@ -70,6 +75,23 @@ def timeline_key(world: World) -> bytes:
     if any(e.type in _SENSITIVITY_EVENTS for e in world.scenario.events):
         parts.append(world.sensitivity.tobytes())
     return hashlib.blake2b(b"\0".join(parts), digest_size=16).digest()
+
+
+def credibility_key(world: World) -> tuple[Any, ...]:
+    """The numbers that set only the credibility of allied guarantees and its discount."""
+    params = world.scenario.parameters.threat
+    fields = [
+        tuple(getattr(e, name) for name in CREDIBILITY_FIELDS.get(e.type, ()))
+        for e in world.scenario.events
+    ]
+    return (params.initial_credibility, params.reassurance_weight, tuple(fields))
+
+
+def _without_credibility(event: Any) -> dict[str, Any]:
+    dump: dict[str, Any] = event.model_dump(mode="json")
+    for name in CREDIBILITY_FIELDS.get(event.type, ()):
+        dump.pop(name, None)
+    return dump
 
 
 def _constant_track(value: np.ndarray, steps: int) -> Track:
@@ -101,7 +123,7 @@ class TreatySimulator:
         if treaty not in self.base_world.treaties:
             raise ValueError(f"treaty '{treaty}' is not in the base scenario")
         self.treaty = self.base_world.treaties.index(treaty)
-        self._timelines: dict[bytes, Timeline] = {}
+        self._timelines: dict[bytes, tuple[Timeline, tuple[Any, ...]]] = {}
         self.simulations = 0
         self.batches = 0
 
@@ -135,15 +157,20 @@ class TreatySimulator:
         scenario = self.particle_scenario(params)
         world = build_world(scenario, self.base.base_dir)
         key = timeline_key(world)
-        timeline = self._timelines.get(key)
-        if timeline is None:
+        cached = self._timelines.get(key)
+        if cached is None:
             if len(self._timelines) >= _CACHE_SIZE:
                 self._timelines.clear()
-            timeline = self._timelines[key] = world.timeline
-        elif not np.array_equal(timeline.sensitivity.rows[0], world.sensitivity):
-            # constant track (an event that changes sensitivity is part of the key)
-            own = _constant_track(world.sensitivity, len(timeline.sensitivity.index))
-            timeline = dataclasses.replace(timeline, sensitivity=own)
+            timeline = world.timeline
+            self._timelines[key] = (timeline, credibility_key(world))
+        else:
+            timeline, credibility = cached
+            if credibility_key(world) != credibility:
+                timeline = with_credibility(timeline, world)
+            if not np.array_equal(timeline.sensitivity.rows[0], world.sensitivity):
+                # constant track (an event that changes sensitivity is part of the key)
+                own = _constant_track(world.sensitivity, len(timeline.sensitivity.index))
+                timeline = dataclasses.replace(timeline, sensitivity=own)
         vars(world)["timeline"] = timeline  # World.timeline is a cached_property
         return world
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,24 +56,18 @@ class Calendar:
 
     @classmethod
     def build(cls, start: dt.date, end: dt.date, step: str) -> Calendar:
-        """Lay out the steps from start to ``end``; the last step may be shorter than the rest."""
-        dates = [start]
-        k = 0
-        while dates[-1] < end:
-            k += 1
-            if step == "day":
-                dates.append(start + dt.timedelta(days=k))
-            elif step == "week":
-                dates.append(start + dt.timedelta(weeks=k))
-            elif step == "month":
-                dates.append(add_months(start, k))
-            else:
-                raise ValueError(f"unknown step length {step!r}")
-        # the last step is cut short so that the calendar ends on its end date
-        dates[-1] = min(dates[-1], end)
-        days = np.array([(d - start).days for d in dates], dtype=float)
-        months = days / DAYS_PER_MONTH
-        return cls(start, end, tuple(dates), months, np.diff(months))
+        """Lay out the steps from start to ``end``; the last step may be shorter than the rest.
+
+        Calendars are immutable (read-only arrays), so worlds with the same dates share one.
+        """
+        return _build(start, end, step)
+
+    @functools.cached_property
+    def ordinals(self) -> NDArray[np.int64]:
+        """Proleptic ordinal of each of ``dates`` (read-only)."""
+        out = np.array([d.toordinal() for d in self.dates], dtype=np.int64)
+        out.setflags(write=False)
+        return out
 
     @property
     def n_steps(self) -> int:
@@ -85,6 +80,30 @@ class Calendar:
 
     def step_of(self, date: dt.date) -> int:
         """The step (1-based) whose period ``(dates[k-1], dates[k]]`` holds the date."""
-        ordinals = np.array([d.toordinal() for d in self.dates])
-        k = int(np.searchsorted(ordinals, date.toordinal(), side="left"))
+        k = int(np.searchsorted(self.ordinals, date.toordinal(), side="left"))
         return min(max(k, 1), self.n_steps)
+
+
+@functools.lru_cache(maxsize=64)
+def _build(start: dt.date, end: dt.date, step: str) -> Calendar:
+    """Lay out a calendar's steps (cached: see :meth:`Calendar.build`)."""
+    dates = [start]
+    k = 0
+    while dates[-1] < end:
+        k += 1
+        if step == "day":
+            dates.append(start + dt.timedelta(days=k))
+        elif step == "week":
+            dates.append(start + dt.timedelta(weeks=k))
+        elif step == "month":
+            dates.append(add_months(start, k))
+        else:
+            raise ValueError(f"unknown step length {step!r}")
+    # the last step is cut short so that the calendar ends on its end date
+    dates[-1] = min(dates[-1], end)
+    days = np.array([(d - start).days for d in dates], dtype=float)
+    months = days / DAYS_PER_MONTH
+    months.setflags(write=False)
+    step_months = np.diff(months)
+    step_months.setflags(write=False)
+    return Calendar(start, end, tuple(dates), months, step_months)

@@ -146,6 +146,8 @@ class Timeline:
             end of the step (what a source agent shows).
         credibility: Shape (n,): credibility of allied guarantees.
         discounted: Shape (n,): source threat discounted by credibility.
+        source_threat: Shape (n,): source threat before that discount (what
+            :func:`treatysim.model.credibility.with_credibility` discounts afresh).
         campaigns: Shape (layers, n, k): norm-campaign boosts to the commitment target, added
             layer by layer (two campaigns on the same state and treaty sit in two layers, in
             the order they started); no layers without campaigns.
@@ -161,6 +163,7 @@ class Timeline:
     tied_down: Track
     credibility: Track
     discounted: Track
+    source_threat: Track
     campaigns: Track
     in_conflict: Track
     conflict_end: Track
@@ -383,7 +386,9 @@ def compile_timeline(world: World) -> Timeline:
             np.array([c.sources.tied_at(s, t1) for s in range(len(world.sources.ids))])
         )
         tracks["credibility"].add(c.credibility)
-        tracks["discounted"].add(discount(power, c.credibility, c.intent_factor))
+        source, discounted = discount(power, c.credibility, c.intent_factor)
+        tracks["discounted"].add(discounted)
+        tracks["source_threat"].add(source)
         campaigns.append(_campaign_layers(c.campaigns, world.party.shape, t0, t1))
         tracks["in_conflict"].add(c.in_conflict)
         tracks["conflict_end"].add(c.conflict_end)
@@ -407,17 +412,17 @@ def compile_timeline(world: World) -> Timeline:
 
 
 class _Discount:
-    """Source threat discounted by credibility, recomputed only when power or credibility moves."""
+    """Source threat, before and after the credibility discount, recomputed only on change."""
 
     def __init__(self, world: World) -> None:
         self.sources = world.sources
         self.weight = world.scenario.parameters.threat.reassurance_weight
         self.key: bytes | None = None
-        self.value: FloatArray | None = None
+        self.value: tuple[FloatArray, FloatArray] | None = None
 
     def __call__(
         self, power: FloatArray, credibility: FloatArray, intent_factor: FloatArray
-    ) -> FloatArray:
+    ) -> tuple[FloatArray, FloatArray]:
         key = power.tobytes() + credibility.tobytes() + intent_factor.tobytes()
         if key != self.key or self.value is None:
             src = self.sources
@@ -425,7 +430,7 @@ class _Discount:
             if (intent_factor != 1.0).any():
                 intent = np.minimum(intent * intent_factor[:, None], 1.0)
             source = dynamics.source_threat(power, src.offensive, src.proximity, intent)
-            self.value = dynamics.discounted_threat(source, credibility, self.weight)
+            self.value = (source, dynamics.discounted_threat(source, credibility, self.weight))
             self.key = key
         return self.value
 

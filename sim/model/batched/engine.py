@@ -58,6 +58,11 @@ class Batch:
 
     def __init__(self, worlds: list[World], seeds: list[int], timeseries: str) -> None:
         self.worlds = ws = Worlds(worlds)
+        #: The worlds (positions in ``ws.unique``) with forced stages, by step.
+        self.forced_worlds: dict[int, list[int]] = {}
+        for u, world in enumerate(ws.unique):
+            for step in sorted({f.step for f in world.timeline.forced}):
+                self.forced_worlds.setdefault(step, []).append(u)
         w0 = ws.first
         self.B = b = len(seeds)
         self.n, self.k = n, k = w0.party.shape
@@ -365,10 +370,9 @@ class Batch:
     def _force(self, k: int) -> None:
         """Forced stages of step k, before it runs (as on the Mesa model's event list)."""
         ws = self.worlds
-        for u, world in enumerate(ws.unique):
+        for u in self.forced_worlds.get(k, ()):
+            world = ws.unique[u]
             due = [f for f in world.timeline.forced if f.step == k]
-            if not due:
-                continue
             reps = np.flatnonzero(ws.index == u)
             ones = np.ones(len(reps), dtype=np.int64)
             for f in due:

@@ -7,6 +7,8 @@ numbers stacked along the batch axis.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -141,11 +143,18 @@ def exposure(world: World) -> FloatArray:
 
 def effective_dates(world: World) -> NDArray[np.int64]:
     """Shape (steps + 1, k): the date a notice deposited at the end of each step takes effect."""
-    notice = [world.scenario.treaties[t].notice_months for t in world.treaties]
-    return np.array(
-        [[add_months(d, months).toordinal() for months in notice] for d in world.calendar.dates],
-        dtype=np.int64,
+    notice = tuple(world.scenario.treaties[t].notice_months for t in world.treaties)
+    return _effective_dates(world.calendar.dates, notice)
+
+
+@functools.lru_cache(maxsize=32)
+def _effective_dates(dates: tuple[dt.date, ...], notice: tuple[float, ...]) -> NDArray[np.int64]:
+    """Cached: the worlds of a batch (ABC particles, sweep points) mostly share them."""
+    out = np.array(
+        [[add_months(d, months).toordinal() for months in notice] for d in dates], dtype=np.int64
     )
+    out.setflags(write=False)
+    return out
 
 
 def stack_views(views: Sequence[NetworkViews]) -> NetworkViews:

@@ -48,6 +48,8 @@ class Generation:
             denominator, as a sequential sampler counts them).
         n_simulations: Model simulations spent on the generation, including the rest of the last
             block after the n-th acceptance (× replications per particle).
+        accepted_moves: ABC-MCMC moves accepted (the built-in engine, whose
+            ``n_evaluations`` counts the moves proposed); None for a rejection sampler (pyabc).
     """
 
     t: int
@@ -57,6 +59,7 @@ class Generation:
     epsilon: float
     n_evaluations: int
     n_simulations: int
+    accepted_moves: int | None = None
 
     @property
     def n_accepted(self) -> int:
@@ -65,15 +68,21 @@ class Generation:
 
     @property
     def acceptance_rate(self) -> float:
-        """Accepted / evaluated candidates."""
-        return self.n_accepted / self.n_evaluations if self.n_evaluations else float("nan")
+        """Accepted / evaluated candidates (ABC-MCMC moves, for the built-in engine)."""
+        accepted = self.n_accepted if self.accepted_moves is None else self.accepted_moves
+        return accepted / self.n_evaluations if self.n_evaluations else float("nan")
+
+    @property
+    def distinct(self) -> int:
+        """Distinct particles (copies of one particle count once)."""
+        return len(np.unique(self.theta, axis=0)) if len(self.theta) else 0
 
     @property
     def ess(self) -> float:
         """Effective sample size of the importance weights."""
         return effective_sample_size(self.weights)
 
-    def diagnostics(self) -> dict[str, float | int]:
+    def diagnostics(self) -> dict[str, float | int | None]:
         """The generation's row of the diagnostics table."""
         return {
             "generation": self.t,
@@ -83,4 +92,6 @@ class Generation:
             "n_simulations": int(self.n_simulations),
             "acceptance_rate": float(self.acceptance_rate),
             "ess": float(self.ess),
+            "accepted_moves": self.accepted_moves,
+            "distinct": self.distinct,
         }

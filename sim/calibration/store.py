@@ -7,7 +7,8 @@ Layout::
       particles/gen_000.parquet one file per generation: generation, particle, one column per
                                parameter (its key path), weight, distance
       generations.parquet      per generation: epsilon, n_accepted, n_evaluations,
-      generations.json         n_simulations, acceptance_rate, ess (the same table as JSON)
+      generations.json         n_simulations, acceptance_rate, ess, accepted_moves, distinct
+                               (the same table as JSON)
       pyabc.db                 the pyabc engine's SQLite database (pyabc engine only)
 
 Every file is written to a temporary file in the same folder and moved into place with
@@ -89,7 +90,7 @@ def write_diagnostics(folder: Path, gens: Iterable[Generation]) -> pd.DataFrame:
         rows,
         columns=[
             "generation", "epsilon", "n_accepted", "n_evaluations", "n_simulations",
-            "acceptance_rate", "ess",
+            "acceptance_rate", "ess", "accepted_moves", "distinct",
         ],
     )  # fmt: skip
     write_parquet(Path(folder) / f"{GENERATIONS}.parquet", frame)
@@ -125,6 +126,7 @@ def read_generations(folder: Path, names: Sequence[str]) -> list[Generation]:
                 epsilon=float(row["epsilon"]),
                 n_evaluations=int(row["n_evaluations"]),
                 n_simulations=int(row["n_simulations"]),
+                accepted_moves=row.get("accepted_moves"),
             )
         )
     return gens

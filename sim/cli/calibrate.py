@@ -57,9 +57,15 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> int:
         if args.quiet:
             return
         d = gen.diagnostics()
+        spread = (
+            f"ESS {d['ess']:.0f}"
+            if gen.accepted_moves is None
+            else f"{d['distinct']} distinct particles"
+        )
+        what = "acceptance" if gen.accepted_moves is None else "move acceptance"
         print(
-            f"generation {d['generation']}: epsilon {d['epsilon']:.4g}, acceptance "
-            f"{d['acceptance_rate']:.3f}, ESS {d['ess']:.0f}, {d['n_simulations']:,} simulations, "
+            f"generation {d['generation']}: epsilon {d['epsilon']:.4g}, {what} "
+            f"{d['acceptance_rate']:.3f}, {spread}, {d['n_simulations']:,} simulations, "
             f"{time.perf_counter() - start:.0f} s",
             flush=True,
         )

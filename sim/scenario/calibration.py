@@ -225,7 +225,7 @@ class Distance(Frozen):
 
 
 class Method(Frozen):
-    """ABC-SMC settings (Del Moral et al. 2012 adaptive epsilon; Beaumont et al. 2009 kernel)."""
+    """ABC-SMC settings (docs/calibration.md: the built-in replenishment engine and pyabc's)."""
 
     engine: Literal["pyabc", "builtin"] = Field(
         "pyabc",
@@ -265,10 +265,19 @@ class Method(Frozen):
         0.5,
         gt=0,
         lt=1,
-        description="alpha: epsilon_t is this weighted quantile of generation t-1's distances.",
+        description=(
+            "alpha: epsilon_t is this (weighted) quantile of generation t-1's distances; the "
+            "built-in engine keeps this share of its particles and replenishes the rest."
+        ),
     )
     min_acceptance_rate: float = Field(
-        0.0, ge=0, lt=1, description="Stop when a generation's acceptance rate falls below this."
+        0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "Stop when a generation's acceptance rate (of ABC-MCMC moves, for the built-in "
+            "engine) falls below this."
+        ),
     )
 
 

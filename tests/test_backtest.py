@@ -367,3 +367,57 @@ def test_scoreboard_of_two_states_by_hand() -> None:
     assert s["crps_days"]["means"]["coin"]["mean"] == pytest.approx(25.0)
     assert s["crps_days"]["differences"]["coin"]["mean"] == pytest.approx(1.25 - 25.0)
     assert list(out.table["crps_model"]) == pytest.approx([2.5, 0.0])
+
+
+def test_an_event_scheduled_before_the_cutoff_is_kept_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An event dated after the cutoff stays when its date was known by then (and is listed)."""
+
+    def variant(name: str, since: str) -> Path:
+        return write(
+            tmp_path / f"{name}.yaml",
+            f"""\
+            schema_version: 1
+            extends: teaching/baltic_simple
+            name: {name}
+            events:
+              - {{id: us_reassurance_drop, scheduled_since: {since}}}
+              - {{id: ceasefire, remove: true}}
+            """,
+        )
+
+    late = variant("late", "2025-02-01")  # scheduled after the cutoff: refused
+    code = main(["backtest", str(late), "--cutoff", CUTOFF, "--until", UNTIL,
+                 "--out", str(tmp_path / "late_out"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "us_reassurance_drop' is dated 2025-02-12, after the cutoff" in err
+    kept = variant("kept", "2025-01-20")
+    out = tmp_path / "kept_out"
+    code = main(["backtest", str(kept), "--cutoff", CUTOFF, "--until", UNTIL, "-n", "10",
+                 "--n-boot", "200", "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads((out / "scores.json").read_text())
+    assert doc["scheduled_events"] == [
+        {"event": "us_reassurance_drop", "date": "2025-02-12", "scheduled_since": "2025-01-20",
+         "note": ts.load(kept).model.events[0].note}
+    ]  # fmt: skip
+    assert "scheduled since 2025-01-20" in (out / "summary.md").read_text()
+
+
+def test_scheduled_since_after_the_event_is_a_positioned_error(tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "bad.yaml",
+        """\
+        schema_version: 1
+        extends: teaching/baltic_simple
+        name: bad
+        events:
+          - {id: us_reassurance_drop, scheduled_since: 2025-03-01}
+        """,
+    )
+    with pytest.raises(ValidationError) as caught:
+        ts.load(bad)
+    text = str(caught.value)
+    assert "scheduled_since 2025-03-01 is after the event's date 2025-02-12" in text
+    assert "bad.yaml:" in text

@@ -63,17 +63,32 @@ class Backtest:
 
 
 def late_events(loaded: Loaded[Any], cutoff: dt.date) -> list[Problem]:
-    """One problem per event dated after the cutoff, at the event's date in its file."""
+    """One problem per event dated after the cutoff and not scheduled by it, at its date."""
     doc = loaded.document
     return [
         doc.problem(
             ("events", i, "date"),
             f"events[{i}].date",
             f"event '{e.id or e.type}' is dated {e.date}, after the cutoff {cutoff}: a backtest "
-            "may only use what was known by then (remove it, e.g. with extends and remove: true)",
+            "may only use what was known by then (remove it, e.g. with extends and remove: true, "
+            "or give the date it was scheduled as scheduled_since)",
         )
         for i, e in enumerate(loaded.model.events)
-        if e.date > cutoff
+        if e.date > cutoff and (e.scheduled_since is None or e.scheduled_since > cutoff)
+    ]
+
+
+def scheduled_events(loaded: Loaded[Any], cutoff: dt.date) -> list[dict[str, str]]:
+    """The events after the cutoff that a backtest keeps because they were scheduled by then."""
+    return [
+        {
+            "event": e.id or e.type,
+            "date": e.date.isoformat(),
+            "scheduled_since": e.scheduled_since.isoformat(),
+            "note": e.note,
+        }
+        for e in loaded.model.events
+        if e.date > cutoff and e.scheduled_since is not None and e.scheduled_since <= cutoff
     ]
 
 
@@ -240,6 +255,7 @@ def scores_document(bt: Backtest, command: Sequence[str] | None = None) -> dict[
             "posterior": dict(sim.ensemble.record) if sim.ensemble is not None else None,
             "uncertainty": describe(sim.ensemble),
             "flagged_inputs": [t.as_dict() for t in bt.flagged],
+            "scheduled_events": scheduled_events(sim.loaded, bt.cutoff),
             "verdicts": verdicts(summary),
             **summary,
             "command": list(command) if command is not None else sys.argv,
@@ -301,6 +317,20 @@ def summary_markdown(doc: dict[str, Any]) -> str:
             "States that moved before the cutoff are not scored: "
             + ", ".join(doc["excluded_moved_before_start"])
             + ".",
+            "",
+        ]
+    scheduled = doc.get("scheduled_events") or []
+    if scheduled:
+        out += [
+            "## Events after the cutoff, scheduled before it",
+            "",
+            "Their dates were known at the cutoff; their sizes are the scenario's (or the "
+            "posterior's) and are listed below if not ex ante:",
+            "",
+            *(
+                f"- `{e['event']}` on {e['date']}, scheduled since {e['scheduled_since']}"
+                for e in scheduled
+            ),
             "",
         ]
     flagged = doc["flagged_inputs"]

@@ -5,9 +5,9 @@ The type of each list item is told apart by its ``type`` key (a discriminated un
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from treatysim.scenario.types import Date, Frozen, Name, Stage, StateId, param
 
@@ -18,6 +18,22 @@ class EventBase(Frozen):
     id: Name | None = Field(None, description="Optional id, so sweeps can address the event.")
     date: Date = Field(description="Calendar date on which the event happens.")
     note: str = Field("", max_length=2000, description="Free text: what this event stands for.")
+    scheduled_since: Date | None = Field(
+        None,
+        description=(
+            "For an event fixed in advance (an inauguration, a planned exercise): the date from "
+            "which its date was known. A backtest keeps an event dated after its cutoff only when "
+            "this is on or before the cutoff; the event's sizes still need ex-ante provenance."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _scheduled_before(self) -> Self:
+        if self.scheduled_since is not None and self.scheduled_since > self.date:
+            raise ValueError(
+                f"scheduled_since {self.scheduled_since} is after the event's date {self.date}"
+            )
+        return self
 
 
 class Ceasefire(EventBase):

@@ -127,11 +127,11 @@ def test_manifest_and_report_record_the_posterior(spread: Path, tmp_path: Path) 
     assert len(manifest["parameter_sets"]) == 8 and len(manifest["seeds"]) == 8
     assert "parameter and seed uncertainty" in manifest["uncertainty"]
     flagged = {f["key"] for f in manifest["provenance"]["outcome_derived"]}
-    assert "states.overrides.NOR.stigma" in flagged
+    assert "groups.baltic.deposit_together" in flagged
     assert main(["report", str(out), "--quiet"]) == 0
     md = (out / "summary.md").read_text()
     assert "Intervals cover parameter and seed uncertainty together" in md
-    assert "## Inputs derived from the outcome" in md and "NOR.stigma" in md
+    assert "## Inputs derived from the outcome" in md and "baltic.deposit_together" in md
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "no_generations"])

@@ -50,7 +50,7 @@ def load(source: str | Path, overrides: Mapping[str, Any] | None = None) -> Load
             ``.problems``.
     """
     loaded = load_scenario(bundled_or_path(str(source)))
-    return revalidate(loaded, list((overrides or {}).items()))
+    return revalidate(loaded, list((overrides or {}).items()), origin="overrides")
 
 
 @dataclass

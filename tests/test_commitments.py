@@ -91,6 +91,31 @@ def test_founding_world_uses_the_formula_and_explicit_overrides_still_win() -> N
     assert old.stigma[old.index("AUT")] == pytest.approx(stigma["AUT"])  # others still derived
 
 
+def test_ccm_lithuania_and_baltic_simple_take_per_state_numbers_from_the_formula() -> None:
+    """No bundled scenario sets Norway's stigma or Poland's parliament time from the outcome,
+    except baltic_simple's Norway, a teaching assumption that says so and is tagged observed."""
+    founding = build_world(ts.load("ottawa_2025").model)
+    ccm = ts.load("ccm_lithuania").model
+    world = build_world(ccm)
+    for state in ("NOR", "POL", "FIN", "AUT"):
+        assert world.stigma[world.index(state)] == founding.stigma[founding.index(state)]
+        months = world.parliament_months[world.index(state)]
+        assert months == founding.parliament_months[founding.index(state)]
+    assert world.stigma[world.index("NOR")] == pytest.approx(0.9)
+    assert world.parliament_months[world.index("POL")] == pytest.approx(2.5 * 1.4)
+    assert not {"NOR", "POL"} & set(ccm.states.overrides)
+    assert not [
+        k for k in ccm.provenance if k.startswith(("states.overrides.NOR", "states.overrides.POL"))
+    ]
+    baltic = ts.load("teaching/baltic_simple").model
+    small = build_world(baltic)
+    assert small.parliament_months[small.index("POL")] == pytest.approx(2.5 * 1.4)
+    assert "POL" not in baltic.states.overrides
+    tag = baltic.provenance["states.overrides.NOR.stigma"]
+    assert tag.kind == "observed" and tag.source.startswith("teaching assumption")
+    assert "teaching assumption" in " ".join((baltic.description or "").split())
+
+
 def test_the_formula_priors_are_calibratable_and_the_founding_values_are_their_medians() -> None:
     """Each weight is a scenario key a calibration file can put a prior on, accepted at both ends
     of its prior; the founding scenario sets the prior's median."""

@@ -3,7 +3,8 @@
 The manifest's ``provenance`` entry (:func:`treatysim.scenario.inputs.provenance_record`) lists
 the tagged inputs a run used whose values were read from the outcome (``observed``) or fitted
 to it (``fitted``); the report prints them so that no reader takes an in-sample fit for a
-forecast.
+forecast. Inputs the run set itself (``--set``: ``override``; a sweep factor: ``swept``) are
+listed in their own section: their file tags no longer apply.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from treatysim.run.ensemble import describe
+from treatysim.scenario.provenance import SET_FOR_RUN
 
 
 def describe_uncertainty(record: Mapping[str, Any] | None) -> str:
@@ -44,11 +46,12 @@ def inputs_markdown(summary: Mapping[str, Any]) -> list[str]:
         return out
     flagged = inputs.get("outcome_derived", [])
     kinds = inputs.get("by_kind", {})
+    listed = ", ".join(f"{v} {k}" for k, v in kinds.items() if v or k not in SET_FOR_RUN)
     out += [
         "## Inputs derived from the outcome",
         "",
         f"{inputs.get('tagged', 0)} inputs carry provenance ("
-        + ", ".join(f"{v} {k}" for k, v in kinds.items())
+        + listed
         + f"); {len(flagged)} were read from the outcome or fitted to it"
         + (":" if flagged else "."),
         "",
@@ -63,5 +66,23 @@ def inputs_markdown(summary: Mapping[str, Any]) -> list[str]:
             "Results that depend on these inputs are in-sample: they do not show that the model "
             "predicts the outcome (see `treatysim backtest`).",
         ]
+    out.append("")
+    return out + _set_for_run(inputs.get("set_for_run", []))
+
+
+def _set_for_run(items: list[Mapping[str, Any]]) -> list[str]:
+    """Markdown lines: the inputs this run set itself (``--set``, a sweep factor), if any."""
+    if not items:
+        return []
+    out = [
+        "## Inputs set for this run",
+        "",
+        ("1 input was" if len(items) == 1 else f"{len(items)} inputs were")
+        + " set for this run, replacing the scenario file's values and their provenance:",
+        "",
+    ]
+    for item in items:
+        where = "" if item["where"] == "scenario" else f"{item['where']}: "
+        out.append(f"- {where}`{item['key']}` ({item['kind']}): {item['source']}")
     out.append("")
     return out

@@ -62,7 +62,7 @@ def ensemble_worlds(loaded: Loaded[Any], ensemble: Ensemble) -> list[World]:
         if key not in cache:
             try:
                 if dumped is None:
-                    scenario = revalidate(loaded, list(overrides.items())).model
+                    scenario = revalidate(loaded, list(overrides.items()), origin=None).model
                     dumped = loaded.model.model_dump()
                 else:
                     scenario = _schema_only(dumped, overrides)

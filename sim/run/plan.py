@@ -1,7 +1,8 @@
 """A sweep file resolved into a plan: its points, their scenarios, and chunk jobs.
 
 Point ``p``'s scenario is the base document with the point's factor values set
-(:func:`treatysim.scenario.keypath.set_path`) and validated like any scenario file. Run
+(:func:`treatysim.scenario.keypath.set_path`), their provenance retagged ``swept``
+(:mod:`treatysim.scenario.retag`), and validated like any scenario file. Run
 ``(p, r)`` has the seed ``replication_seed(root, p, r)`` and the id
 ``run_id(digest of p's resolved scenario, root, p, r)``. The plan's fingerprint is what a sweep
 folder must match to be resumed.
@@ -30,10 +31,12 @@ from treatysim.scenario.dataset import file_sha256, input_files
 from treatysim.scenario.designs import DesignError, Points, generate
 from treatysim.scenario.errors import Problem, ValidationError
 from treatysim.scenario.inherit import scenario_inputs
+from treatysim.scenario.inputs import provenance_record
 from treatysim.scenario.keypath import set_path
 from treatysim.scenario.load import Loaded, load_scenario, load_sweep, validate_document
+from treatysim.scenario.retag import retag_document
 from treatysim.scenario.schema import Scenario
-from treatysim.scenario.sweep import Sweep
+from treatysim.scenario.sweep import Factor, Sweep
 from treatysim.scenario.yamlio import Document
 
 #: Version of the shard layout; a folder written by another layout is not resumed.
@@ -141,8 +144,11 @@ class SweepPlan:
         """
         base = self.base.document
         data = base.data
-        for path, value in self.points.assignments(point):
+        for factor, (path, value) in zip(
+            self.points.factors, self.points.assignments(point), strict=True
+        ):
             data = set_path(data, path, value)
+            data = retag_document(data, path, self.factor_tag(factor))
         doc = Document(data, base.file, base.value_pos, base.key_pos)
         loaded = Loaded(validate_document(doc, Scenario), doc, self.base.path)
         problems = check_scenario(loaded)
@@ -154,6 +160,22 @@ class SweepPlan:
         if self.ensemble is not None:
             resolved["_ensemble"] = dict(self.ensemble.record)
         return loaded, scenario_digest(resolved)
+
+    def factor_tag(self, factor: Factor) -> dict[str, Any]:
+        """The provenance a factor gives the inputs it sets: ``swept``, naming it and the file."""
+        where = self.loaded.path if self.loaded.path is not None else self.sweep.name
+        name = f"'{factor.label}'" + (f" ({factor.path})" if factor.name else "")
+        return {"kind": "swept", "source": f"sweep factor {name} of {where}"}
+
+    def provenance(self) -> dict[str, Any]:
+        """The manifest's ``provenance``: the effective tags of a point (the same at every point).
+
+        Each factor's inputs are tagged ``swept`` (the factor and the sweep file), a posterior's
+        ``fitted`` (:func:`treatysim.scenario.inputs.provenance_record`).
+        """
+        loaded, _ = self.point_scenario(0)
+        record = dict(self.ensemble.record) if self.ensemble is not None else None
+        return provenance_record(loaded.model, loaded.base_dir, posterior=record)
 
     def input_files(self) -> dict[str, Path]:
         """Every file the sweep reads besides the sweep and base files, by role.

@@ -438,6 +438,7 @@ def _manifest(
         "posterior": dict(plan.ensemble.record) if plan.ensemble is not None else None,
         "parameter_sets": list(plan.ensemble.keys) if plan.ensemble is not None else None,
         "uncertainty": describe(plan.ensemble),
+        "provenance": plan.provenance(),
         "design": design,
         "design_seed_rule": (
             f"design samples draw from numpy SeedSequence(root_seed, spawn_key=({DESIGN_STREAM},))"

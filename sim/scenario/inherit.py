@@ -9,7 +9,9 @@ so chains work; a cycle is a problem), then the file is merged onto it:
   event key by key (when it gives another ``type`` it replaces the event whole); ``{id: X,
   remove: true}`` drops the base's event X; events with a new id, or none, are added. The
   file's events come first, in its order, then the base's events it does not name;
-- any other value (a list, a number, a date) replaces the base's.
+- any other value (a list, a number, a date) replaces the base's;
+- the base's provenance tags of the inputs the file sets are dropped unless the file tags them
+  itself (the base's tag described the base's value), as are those of events it removes.
 
 The merged document remembers which file each key and value came from, so a problem in a value
 the base holds points into the base file, and a problem in the child's keys into the child.
@@ -24,6 +26,7 @@ from typing import Any
 from treatysim.scenario.bundled import scenario_root
 from treatysim.scenario.dataset import input_files
 from treatysim.scenario.errors import Problem, ValidationError, format_path
+from treatysim.scenario.retag import input_paths, is_input, located
 from treatysim.scenario.yamlio import Document, Loaded, Location, load_yaml_file, printable
 
 #: The key that names a base scenario.
@@ -168,6 +171,7 @@ def merge_documents(base: Document, child: Document) -> MergedDocument:
     child_data = {k: v for k, v in child.data.items() if k != EXTENDS}
     out.data = merger.mapping(base.data, child_data, ())
     _drop_removed_provenance(out.data, child_data, merger.removed)
+    _drop_overridden_provenance(out.data, child_data)
     if merger.problems:
         raise ValidationError(merger.problems)
     return out
@@ -186,6 +190,27 @@ def _drop_removed_provenance(
         head, _, rest = str(key).partition(".")
         event_id = rest.partition(".")[0]
         if head == "events" and event_id in removed and key not in own:
+            del tags[key]
+
+
+def _drop_overridden_provenance(data: dict[str, Any], child: dict[str, Any]) -> None:
+    """Drop the base's tags of inputs the child sets without tagging them itself.
+
+    The base's tag described the base's value; the child's value has the child's tag, or none
+    (:mod:`treatysim.scenario.retag` compares the key paths where they land).
+    """
+    tags = data.get("provenance")
+    if not isinstance(tags, dict) or not tags:
+        return
+    given = child.get("provenance")
+    own: dict[str, Any] = given if isinstance(given, dict) else {}
+    paths = [p for k, v in child.items() if is_input(str(k)) for p in input_paths(v, str(k))]
+    where = [located(data, p) for p in paths]
+    for key in list(tags):
+        if key in own:
+            continue
+        at = located(data, str(key))
+        if any(at[: len(w)] == w for w in where):
             del tags[key]
 
 

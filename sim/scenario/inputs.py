@@ -13,6 +13,8 @@ from typing import Any
 
 from treatysim.scenario.dataset import DatasetError, dataset_path
 from treatysim.scenario.provenance import (
+    KINDS,
+    SET_FOR_RUN,
     DatasetProvenance,
     Provenance,
     TaggedInput,
@@ -20,6 +22,7 @@ from treatysim.scenario.provenance import (
     load_dataset_provenance,
     tagged_inputs,
 )
+from treatysim.scenario.retag import retag
 from treatysim.scenario.schema import Scenario
 
 
@@ -52,11 +55,19 @@ def posterior_tags(record: Mapping[str, Any] | None) -> dict[str, Provenance]:
 
 
 def _with_posterior(scenario: Scenario, record: Mapping[str, Any] | None) -> Scenario:
-    """The scenario with its posterior-drawn keys tagged as fitted by the calibration."""
+    """The scenario with its posterior-drawn keys tagged as fitted by the calibration.
+
+    A draw replaces the tags at or under its key path (:func:`treatysim.scenario.retag.retag`),
+    whatever the file or a ``--set`` said: the drawn value is what runs.
+    """
     tags = posterior_tags(record)
     if not tags:
         return scenario
-    return scenario.model_copy(update={"provenance": {**scenario.provenance, **tags}})
+    data = scenario.model_dump()
+    out = dict(scenario.provenance)
+    for key, entry in tags.items():
+        out = retag(out, data, key, entry)
+    return scenario.model_copy(update={"provenance": out})
 
 
 def flagged_inputs(
@@ -80,14 +91,20 @@ def provenance_record(
     cutoff: dt.date | None = None,
     posterior: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest's ``provenance`` entry: counts by kind and the flagged inputs."""
+    """The manifest's ``provenance`` entry: the effective tags of the inputs a run used.
+
+    ``by_kind`` counts the tags by kind, ``outcome_derived`` lists the flagged inputs, and
+    ``set_for_run`` the inputs the run overrode (``--set``: ``override``; a sweep factor:
+    ``swept``), whatever the file's tags said.
+    """
     scenario = _with_posterior(scenario, posterior)
     data, name = dataset_provenance(scenario, base_dir)
     tagged = tagged_inputs(scenario, data, name)
-    counts = {k: sum(t.kind == k for t in tagged) for k in ("ex_ante", "observed", "fitted")}
+    counts = {k: sum(t.kind == k for t in tagged) for k in KINDS}
     return {
         "cutoff": cutoff.isoformat() if cutoff else None,
         "tagged": len(tagged),
         "by_kind": counts,
         "outcome_derived": [t.as_dict() for t in flag_inputs(scenario, data, name, cutoff)],
+        "set_for_run": [t.as_dict() for t in tagged if t.kind in SET_FOR_RUN],
     }

@@ -32,6 +32,7 @@ from treatysim.scenario.explain import (
 )
 from treatysim.scenario.inherit import has_extends, resolve_extends
 from treatysim.scenario.keypath import KeyPathError, parse_assignment, set_path
+from treatysim.scenario.retag import retag_document
 from treatysim.scenario.schema import Scenario
 from treatysim.scenario.sweep import Sweep
 from treatysim.scenario.sweep_checks import check_sweep
@@ -366,16 +367,23 @@ def validate_file(path: Path | str) -> Kind:
     return "sweep" if isinstance(loaded.model, Sweep) else "scenario"
 
 
-def revalidate(loaded: Loaded[Scenario], assignments: Iterable[Assignment]) -> Loaded[Scenario]:
+def revalidate(
+    loaded: Loaded[Scenario], assignments: Iterable[Assignment], *, origin: str | None = "--set"
+) -> Loaded[Scenario]:
     """Apply overrides to a loaded scenario and validate the result as a file is validated.
 
     This is how ``--set`` overrides, the demo's controls and a sweep point's factor values reach
     a scenario. Problems in the schema or the cross-checks point into the scenario file.
 
+    Each overridden input's provenance becomes ``override``, with the source ``"<origin>
+    key.path=value"`` (the ``--set`` text as given): see :mod:`treatysim.scenario.retag`.
+
     Args:
         loaded: A valid scenario.
         assignments: ``key.path=value`` texts (the value is read as YAML) or ``(key.path,
             value)`` pairs, applied in order.
+        origin: Who set the values, for their provenance (``--set``, ``overrides`` for the API);
+            None keeps the file's tags (a caller that tags the values itself, e.g. a posterior).
 
     Returns:
         The scenario with the overrides applied (``loaded`` itself when there are none).
@@ -394,6 +402,10 @@ def revalidate(loaded: Loaded[Scenario], assignments: Iterable[Assignment]) -> L
         try:
             path, value = parse_assignment(item) if isinstance(item, str) else item
             data = set_path(data, path, value)
+            if origin is not None:
+                text = item.strip() if isinstance(item, str) else f"{path}={value}"
+                entry = {"kind": "override", "source": f"{origin} {text}"}
+                data = retag_document(data, path, entry)
         except KeyPathError as exc:
             problems.append(Problem("--set", n, 1, key, str(exc)))
     if problems:

@@ -26,6 +26,10 @@ that value too. A dataset CSV tags its columns in a side file next to it,
 ``observed`` input, every ``fitted`` input without a date or fitted to data after the cutoff, and
 every ``ex_ante`` input known only after it. Without a cutoff it lists the ``observed`` and
 ``fitted`` inputs (the run report's list).
+
+A run that overrides a tagged input retags it (:mod:`treatysim.scenario.retag`): ``override``
+for ``--set``, ``swept`` for a sweep factor, ``fitted`` for a posterior draw. An outcome-derived
+input replaced by a user's value is then no longer flagged.
 """
 
 from __future__ import annotations
@@ -46,14 +50,19 @@ from treatysim.scenario.yamlio import load_yaml_file
 if TYPE_CHECKING:
     from treatysim.scenario.schema import Scenario
 
-Kind = Literal["ex_ante", "observed", "fitted"]
+Kind = Literal["ex_ante", "observed", "fitted", "override", "swept"]
 
 #: What each kind means (for reports and the JSON schema).
 KINDS: dict[str, str] = {
     "ex_ante": "known on `date` (before the outcome), from `source`",
     "observed": "read from the outcome the scenario models",
     "fitted": "fitted to data up to `date` (no date: fitted to the outcome)",
+    "override": "set for this run by the user (`--set` or the API's overrides; `source`)",
+    "swept": "varied by a sweep factor (`source` names the factor and the sweep file)",
 }
+#: Kinds a run gives an input it overrides (:mod:`treatysim.scenario.retag`); a scenario file
+#: may carry them too (a run folder's resolved scenario.yaml does).
+SET_FOR_RUN = ("override", "swept")
 
 
 class Provenance(Frozen):
@@ -62,7 +71,9 @@ class Provenance(Frozen):
     kind: Kind = Field(
         description=(
             "ex_ante: known before `date`, from `source`; observed: read from the outcome being "
-            "modelled; fitted: calibrated to data up to `date` (no date: to the outcome)."
+            "modelled; fitted: calibrated to data up to `date` (no date: to the outcome); "
+            "override: set for a run by `--set` (the source is the --set text); swept: varied "
+            "by a sweep factor (the source names the factor and the sweep file)."
         )
     )
     date: Date | None = Field(
@@ -102,7 +113,7 @@ class TaggedInput:
     Attributes:
         where: ``scenario`` or ``dataset:<file name>``.
         key: The key path (scenario) or column name (dataset).
-        kind: ``ex_ante``, ``observed`` or ``fitted``.
+        kind: One of :data:`KINDS`.
         date: The provenance date, if any.
         source: Where the value comes from.
         reason: Why it is flagged (empty if it is not).
@@ -135,7 +146,13 @@ class TaggedInput:
 
 
 def reason(entry: Provenance, cutoff: dt.date | None) -> str:
-    """Why an input is flagged for a cutoff ("" if not); without a cutoff, non-ex-ante inputs."""
+    """Why an input is flagged for a cutoff ("" if not); without a cutoff, non-ex-ante inputs.
+
+    A value set for the run (``override``, ``swept``) is the user's choice, not read from the
+    outcome: it is not flagged (the manifest and the report list it separately).
+    """
+    if entry.kind in SET_FOR_RUN:
+        return ""
     if entry.kind == "observed":
         return "read from the outcome"
     if entry.kind == "fitted":

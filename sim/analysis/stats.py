@@ -400,22 +400,43 @@ def occupancy(
     step_days: ArrayLike,
 ) -> FloatArray:
     """Shape (len(OCCUPANCY_STAGES), steps): P(the state is in each stage) at each step date."""
+    return occupancies(events, run_ids, [iso3], treaty, [was_party], step_days)[0]
+
+
+def occupancies(
+    events: pd.DataFrame,
+    run_ids: Sequence[str],
+    states: Sequence[str],
+    treaty: str,
+    was_party: Sequence[bool],
+    step_days: ArrayLike,
+) -> FloatArray:
+    """Shape (states, len(OCCUPANCY_STAGES), steps): :func:`occupancy` of several states at once.
+
+    One pass over the events for all states (a report's timeline asked for 10–25 states one at
+    a time, each call filtering the whole events table again).
+    """
     steps = np.asarray(step_days)
-    n_runs, n_steps = len(run_ids), steps.size
-    base = OCCUPANCY_STAGES.index("party" if was_party else "not_party")
-    change = np.full((n_runs, n_steps), -1, dtype=np.int64)
-    change[:, 0] = base
-    ev = _treaty_events(events[events["iso3"] == iso3], run_ids, treaty)
+    n_states, n_runs, n_steps = len(states), len(run_ids), steps.size
+    change = np.full((n_states, n_runs, n_steps), -1, dtype=np.int64)
+    party, outside = OCCUPANCY_STAGES.index("party"), OCCUPANCY_STAGES.index("not_party")
+    change[:, :, 0] = np.where(np.asarray(was_party, dtype=bool), party, outside)[:, None]
+    ev = _treaty_events(events[events["iso3"].isin(list(states))], run_ids, treaty)
     if len(ev):
-        ev = ev.assign(r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])))
-        ev = ev.assign(k=np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps))
+        k = np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps)
+        ev = ev.assign(
+            s=pd.Index(list(states)).get_indexer(pd.Index(ev["iso3"].astype(str))),
+            r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])),
+            k=k,
+            c=pd.Index(list(OCCUPANCY_STAGES)).get_indexer(pd.Index(ev["stage"].astype(str))),
+        )
         ev = ev[ev["k"] < n_steps]
-        last = ev.groupby(["r", "k"], sort=False, observed=True)["stage"].last()
-        rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1))
-        change[rr, kk] = [OCCUPANCY_STAGES.index(s) for s in last.to_numpy()]
-    idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=1)
-    stage = np.take_along_axis(change, idx, axis=1)
-    return np.stack([(stage == c).mean(axis=0) for c in range(len(OCCUPANCY_STAGES))])
+        last = ev.groupby(["s", "r", "k"], sort=False, observed=True)["c"].last()
+        ss, rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1, 2))
+        change[ss, rr, kk] = last.to_numpy()
+    idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=2)
+    stage = np.take_along_axis(change, idx, axis=2)
+    return np.stack([(stage == c).mean(axis=1) for c in range(len(OCCUPANCY_STAGES))], axis=1)
 
 
 # --------------------------------------------------------------------------------------------

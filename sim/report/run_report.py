@@ -275,7 +275,10 @@ def _threat_rows(path: Path, layout: Layout) -> pd.DataFrame | None:
         days = [stats.to_day(d) for d in layout.report_dates] + [int(steps[-1])]
         wanted = sorted({int(np.searchsorted(steps, d, side="right")) - 1 for d in days} - {-1})
         table = pq.read_table(
-            path, columns=["run_id", "step", "iso3", "threat"], filters=[("step", "in", wanted)]
+            path,
+            columns=["run_id", "step", "iso3", "threat"],
+            filters=[("step", "in", wanted)],
+            use_threads=False,
         )
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise StoreError(f"{path}: unreadable table ({exc})") from exc
@@ -330,13 +333,9 @@ def _plots(summary: dict[str, Any], data: RunData, world: World, svg: bool) -> l
     movers.sort(key=lambda s: (states[s]["stages"]["announced"]["median"] or "9999", -p_any(s)))
     ok = ok_run_ids(data.runs)
     steps = stats.day_array(world.calendar.dates)
-    rows = [
-        (
-            f"{s} {p_any(s):.0%}",
-            stats.occupancy(data.events, ok, s, t, bool(world.party[world.index(s), k]), steps),
-        )
-        for s in movers
-    ]
+    party = [bool(world.party[world.index(s), k]) for s in movers]
+    occ = stats.occupancies(data.events, ok, movers, t, party, steps)
+    rows = [(f"{s} {p_any(s):.0%}", occ[i]) for i, s in enumerate(movers)]
     files += plots.timeline_plot(
         world.calendar.dates,
         rows,

@@ -52,9 +52,17 @@ def _agent_curves(
     the same step and their three panels were identical: they are drawn as one, ``acted``.
     """
     stages = [s for s in stats.CURVE_STAGES if curves.get(s)]
-    if len(stages) > 1 and all(curves[s] == curves[stages[0]] for s in stages):
-        note = f"{', '.join(stages)}: the same step in every run here (no delays), drawn as one"
-        return {stages[0]: curves[stages[0]]}, {stages[0]: "acted"}, note
+    first = stages[0] if stages else ""
+
+    def same(stage: str, start: int) -> bool:
+        return all(curves[stage][k][start:] == curves[first][k][start:] for k in curves[first])
+
+    if len(stages) > 1 and all(same(s, 1) for s in stages):
+        note = f"{', '.join(stages)}: the same step here (no delays), drawn as one curve"
+        if not all(same(s, 0) for s in stages):
+            # the initial actors start announced and move on at the first step
+            note += "\n(but the initial actors: announced at the start, out one step later)"
+        return {first: curves[first]}, {first: "acted"}, note
     return curves, AGENT_WORDS, ""
 
 

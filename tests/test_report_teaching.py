@@ -68,7 +68,11 @@ def test_teaching_figures_use_the_scenarios_words(riot: tuple[Path, dict[str, An
     assert cascade.axes[0].get_ylabel() == "agents acted"
     assert [t.get_text() for t in cascade.axes[0].get_legend().get_texts()] == ["acted"]
     assert "same step" in cascade._suptitle.get_text()
-    assert "agents that acted" in figures["cascade_size"].axes[0].get_xlabel()
+    sizes = figures["cascade_size"].axes[0]
+    assert "agents that acted" in sizes.get_xlabel()
+    # one answer: a line at it, no distribution and no interval of a mean
+    assert [t.get_text() for t in sizes.get_legend().get_texts()] == ["the one run: 100 agents"]
+    assert not sizes.patches and "one run" in sizes.get_title()
 
 
 def test_a_geographic_report_keeps_its_stage_names(tmp_path: Path) -> None:

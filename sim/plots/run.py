@@ -333,9 +333,13 @@ def cascade_size_plot(
     sizes = np.array([int(k) for k in size["distribution"]])
     counts = np.array(list(size["distribution"].values()), dtype=float)
     share = counts / max(size["n"], 1)
-    if sizes.size <= BAR_LIMIT:
+    mean = size["mean"]
+    # one run, or runs that all reached one size (a deterministic scenario): one answer, no
+    # distribution or interval to draw; a bar among 1,000 sizes is too thin to see, so a line
+    single = mean["mean"] is not None and int((counts > 0).sum()) == 1
+    if not single and sizes.size <= BAR_LIMIT:
         ax.bar(sizes, share, color=OKABE_ITO["sky"], edgecolor=OKABE_ITO["blue"], label="runs")
-    else:  # one filled step outline, not a bar per size (1,000 bars took 1.5 s to draw)
+    elif not single:  # one filled step outline, not a bar per size (1,000 bars took 1.5 s to draw)
         edges = np.append(sizes - 0.5, sizes[-1] + 0.5)
         ax.stairs(
             share,
@@ -345,8 +349,10 @@ def cascade_size_plot(
             edgecolor=OKABE_ITO["blue"],
             label="runs",
         )
-    mean = size["mean"]
-    single = size["n"] == 1 and mean["mean"] is not None
+    if single:
+        only = int(sizes[counts > 0][0])
+        runs = "the one run" if size["n"] == 1 else f"all {size['n']} runs"
+        ax.axvline(only, color=OKABE_ITO["blue"], lw=3, label=f"{runs}: {only} {noun}")
     if mean["mean"] is not None and not single:
         if mean["lo"] is not None:
             ax.axvspan(
@@ -368,8 +374,9 @@ def cascade_size_plot(
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
+    alike = "one run" if size["n"] == 1 else f"all {size['n']} runs alike"
     what = (
-        f"one run: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
+        f"{alike}: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
         if single
         else f"cascade size distribution ({size['n']} runs)"
     )

@@ -415,15 +415,21 @@ def _one_answer(summary: Mapping[str, Any], head: str, limit: int) -> list[str]:
     size = tr["cascade_size"]["mean"]["mean"]
     exits = tr["means"]["n_withdrawn"]["mean"]
     n_ok = summary["runs"]["ok"]
+    states = tr["states"]
+    # in the order they acted (ties by id): with one answer, who went first is the story
+    acted = sorted(
+        (s for s in states if states[s]["stages"]["announced"]["end"]["p"]),
+        key=lambda s: (states[s]["stages"]["announced"]["median"] or "9999", s),
+    )
+    width = max([6, *(len(s) for s in acted[:limit])])
     lines = [
         head + ("" if n_ok == 1 else f"; all {n_ok} had the same outcome"),
-        f"{size:.0f} of {parties} {noun} {verb}; {exits:.0f} withdrew (took effect)",
-        f"{noun[:-1]:<6} {'acted' if synthetic else 'announced':<11} withdrawn",
+        f"{size:,.0f} of {parties:,} {noun} {verb}; {exits:,.0f} withdrew (took effect)"
+        + (f"; the first {limit} by date:" if len(acted) > limit else ""),
+        f"{noun[:-1]:<{width}} {'acted' if synthetic else 'announced':<11} withdrawn",
     ]
-    for s in ranked_states(tr)[:limit]:
-        st = tr["states"][s]["stages"]
-        if not st["announced"]["end"]["p"]:
-            break
+    for s in acted[:limit]:
+        st = states[s]["stages"]
         gone = "yes" if st["withdrawn"]["end"]["p"] else "no"
-        lines.append(f"{s:<6} {st['announced']['median'] or '–':<11} {gone}")
+        lines.append(f"{s:<{width}} {st['announced']['median'] or '–':<11} {gone}")
     return lines

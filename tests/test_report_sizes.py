@@ -18,9 +18,10 @@ import pytest
 from matplotlib import image as mpimg
 
 from treatysim.analysis import stats
+from treatysim.plots import first_action
 from treatysim.plots import network as network_plots
 from treatysim.plots import run as plots
-from treatysim.report.run_report import TIMELINE_ROWS
+from treatysim.report.run_plots import TIMELINE_ROWS
 from treatysim.scenario.load import load_scenario
 from treatysim.scenario.population import SyntheticPopulation
 
@@ -90,10 +91,15 @@ def test_report_figures_at_the_largest_size(name: str, n: int, kind: str, tmp_pa
     start = time.perf_counter()
     files = plots.cascade_plot(dates, curves, tmp_path / "cascade", noun="agents")
     files += plots.cascade_size_plot(summary_size, tmp_path / "cascade_size", noun="agents")
-    files += plots.timeline_plot(
-        dates, rows, stats.OCCUPANCY_STAGES, tmp_path / "timeline", noun="agent",
-        left_out=size - len(rows),
-    )  # fmt: skip
+    if n > TIMELINE_ROWS:  # the report draws every agent's first action, not 25 strips
+        steps = stats.day_array(dates)
+        first = np.where(acted, steps[np.maximum(day, 0)], np.nan).astype(float)[None, :]
+        files += first_action.first_action_plot(dates, steps, first, ids, tmp_path / "first_action")
+    else:
+        files += plots.timeline_plot(
+            dates, rows, stats.OCCUPANCY_STAGES, tmp_path / "timeline", noun="agent",
+            left_out=size - len(rows),
+        )  # fmt: skip
     files += network_plots.population_plot(
         ids, layout, acted.astype(float), tmp_path / "population", single=True
     )

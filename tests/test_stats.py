@@ -243,6 +243,12 @@ def test_hand_made_curves_occupancy_and_observed(hand) -> None:
     assert np.allclose(occ.sum(axis=0), 1.0)
     ddd = stats.occupancy(events, ["r0", "r1"], "DDD", "t", False, steps)
     assert ddd[stats.OCCUPANCY_STAGES.index("not_party")].tolist() == [1.0] * 6
+    # several states in one pass: each its own occupancy (AAA's events do not leak into DDD's)
+    both = stats.occupancies(events, ["r0", "r1"], ["DDD", "AAA"], "t", [False, True], steps)
+    assert both.shape == (2, len(stats.OCCUPANCY_STAGES), 6)
+    assert np.array_equal(both[0], ddd)
+    assert np.array_equal(both[1], stats.occupancy(events, ["r0", "r1"], "AAA", "t", True, steps))
+    assert not np.array_equal(both[0], both[1])
     # observed: AAA announced Feb 20; the model's median is Mar 1 (9 days later)
     rec = s["observed"]["records"]
     assert rec[0]["median"] == "2025-03-01" and rec[0]["error_days"] == -9

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from treatysim.analysis import intervals, stats
+from treatysim.analysis import observed as history
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,13 +140,13 @@ def summarize(
                     for s in stats.CURVE_STAGES
                 },
             },
-            "observed_size": stats.observed_cascade_size(layout.observed, treaty, layout.ids),
+            "observed_size": history.observed_cascade_size(layout.observed, treaty, layout.ids),
             "observed_curves": {
-                s: stats.observed_counts(layout.observed, treaty, s, steps, layout.ids)
+                s: history.observed_counts(layout.observed, treaty, s, steps, layout.ids)
                 for s in stats.CURVE_STAGES
             },
         }
-    records = stats.observed_comparison(reaches, layout.observed, confidence)
+    records = history.observed_comparison(reaches, layout.observed, confidence)
     errors = [abs(r["error_days"]) for r in records if r.get("error_days") is not None]
     return {
         "schema_version": 1,

@@ -301,6 +301,16 @@ def moved_count(rc: Reach) -> NDArray[np.int64]:
     return np.asarray((~np.isnan(rc.days[:, :, columns])).any(axis=2).sum(axis=0), dtype=np.int64)
 
 
+def first_moved(rc: Reach) -> FloatArray:
+    """Shape (runs, states): the day each state first reached one of ``MOVED_STAGES`` (NaN: never).
+
+    The same definition of "moved" as :func:`moved_count`, so a figure of first-action times and
+    the tables' P(moved) agree.
+    """
+    columns = [REACH_STAGES.index(s) for s in MOVED_STAGES]
+    return np.asarray(np.fmin.reduce(rc.days[:, :, columns], axis=2), dtype=float)
+
+
 def moved_by(rc: Reach, day: float, confidence: float = 0.95) -> dict[str, Any]:
     """Moves (announced, suspended or further) on or before a day, with intervals.
 
@@ -400,96 +410,40 @@ def occupancy(
     step_days: ArrayLike,
 ) -> FloatArray:
     """Shape (len(OCCUPANCY_STAGES), steps): P(the state is in each stage) at each step date."""
-    steps = np.asarray(step_days)
-    n_runs, n_steps = len(run_ids), steps.size
-    base = OCCUPANCY_STAGES.index("party" if was_party else "not_party")
-    change = np.full((n_runs, n_steps), -1, dtype=np.int64)
-    change[:, 0] = base
-    ev = _treaty_events(events[events["iso3"] == iso3], run_ids, treaty)
-    if len(ev):
-        ev = ev.assign(r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])))
-        ev = ev.assign(k=np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps))
-        ev = ev[ev["k"] < n_steps]
-        last = ev.groupby(["r", "k"], sort=False, observed=True)["stage"].last()
-        rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1))
-        change[rr, kk] = [OCCUPANCY_STAGES.index(s) for s in last.to_numpy()]
-    idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=1)
-    stage = np.take_along_axis(change, idx, axis=1)
-    return np.stack([(stage == c).mean(axis=0) for c in range(len(OCCUPANCY_STAGES))])
+    return occupancies(events, run_ids, [iso3], treaty, [was_party], step_days)[0]
 
 
-# --------------------------------------------------------------------------------------------
-# observed history
-
-
-def observed_counts(
-    observed: Sequence[Mapping[str, str]],
+def occupancies(
+    events: pd.DataFrame,
+    run_ids: Sequence[str],
+    states: Sequence[str],
     treaty: str,
-    stage: str,
+    was_party: Sequence[bool],
     step_days: ArrayLike,
-    ids: Sequence[str] | None = None,
-) -> list[int]:
-    """Distinct observed states (of ``ids``, when given) that had reached ``stage`` by each step.
+) -> FloatArray:
+    """Shape (states, len(OCCUPANCY_STAGES), steps): :func:`occupancy` of several states at once.
 
-    Restricting to the model's states keeps the observed count comparable with the model's.
+    One pass over the events for all states (a report's timeline asked for 10–25 states one at
+    a time, each call filtering the whole events table again).
     """
-    firsts: dict[str, int] = {}
-    for rec in observed:
-        if (
-            rec["treaty"] == treaty
-            and rec["stage"] == stage
-            and (ids is None or rec["iso3"] in ids)
-        ):
-            day = to_day(dt.date.fromisoformat(str(rec["date"])))
-            firsts[rec["iso3"]] = min(day, firsts.get(rec["iso3"], day))
-    days = np.array(sorted(firsts.values()), dtype=np.int64)
-    return np.searchsorted(days, np.asarray(step_days), side="right").tolist()
-
-
-def observed_cascade_size(
-    observed: Sequence[Mapping[str, str]], treaty: str, ids: Sequence[str] | None = None
-) -> int | None:
-    """Distinct observed states (of ``ids``, when given) that announced or suspended.
-
-    None when there is no observed record of the treaty (for these states) at all.
-    """
-    mine = [r for r in observed if r["treaty"] == treaty and (ids is None or r["iso3"] in ids)]
-    if not mine:
-        return None
-    return len({r["iso3"] for r in mine if r["stage"] in ("announced", "suspended")})
-
-
-def observed_comparison(
-    reaches: Mapping[str, Reach], observed: Sequence[Mapping[str, str]], confidence: float = 0.95
-) -> list[dict[str, Any]]:
-    """Each observed (iso3, treaty, stage, date) beside the model's prediction.
-
-    Per record: the predicted median date and IQR among runs that reached the stage,
-    ``error_days`` (observed − predicted median), P(reached by the observed date) and
-    P(ever reached), both with Wilson intervals. Records of states, treaties or stages the model
-    does not have are kept with ``modelled: False``.
-    """
-    out = []
-    for rec in observed:
-        row: dict[str, Any] = {k: rec[k] for k in ("iso3", "treaty", "stage", "date")}
-        rc = reaches.get(rec["treaty"])
-        if rc is None or rec["iso3"] not in rc.ids or rec["stage"] not in REACH_STAGES:
-            out.append({**row, "modelled": False})
-            continue
-        days = rc.stage(rec["stage"])[:, rc.ids.index(rec["iso3"])]
-        obs = to_day(dt.date.fromisoformat(str(rec["date"])))
-        q25, median, q75 = quantile_dates(days)
-        error = (obs - to_day(dt.date.fromisoformat(median))) if median else None
-        out.append(
-            {
-                **row,
-                "modelled": True,
-                "median": median,
-                "q25": q25,
-                "q75": q75,
-                "error_days": error,
-                "by_observed_date": proportion(int((days <= obs).sum()), rc.n_runs, confidence),
-                "ever": proportion(int((~np.isnan(days)).sum()), rc.n_runs, confidence),
-            }
+    steps = np.asarray(step_days)
+    n_states, n_runs, n_steps = len(states), len(run_ids), steps.size
+    change = np.full((n_states, n_runs, n_steps), -1, dtype=np.int64)
+    party, outside = OCCUPANCY_STAGES.index("party"), OCCUPANCY_STAGES.index("not_party")
+    change[:, :, 0] = np.where(np.asarray(was_party, dtype=bool), party, outside)[:, None]
+    ev = _treaty_events(events[events["iso3"].isin(list(states))], run_ids, treaty)
+    if len(ev):
+        k = np.minimum(step_index(steps, ev["day"].to_numpy()), n_steps)
+        ev = ev.assign(
+            s=pd.Index(list(states)).get_indexer(pd.Index(ev["iso3"].astype(str))),
+            r=pd.Index(list(run_ids)).get_indexer(pd.Index(ev["run_id"])),
+            k=k,
+            c=pd.Index(list(OCCUPANCY_STAGES)).get_indexer(pd.Index(ev["stage"].astype(str))),
         )
-    return out
+        ev = ev[ev["k"] < n_steps]
+        last = ev.groupby(["s", "r", "k"], sort=False, observed=True)["c"].last()
+        ss, rr, kk = (last.index.get_level_values(j).to_numpy() for j in (0, 1, 2))
+        change[ss, rr, kk] = last.to_numpy()
+    idx = np.maximum.accumulate(np.where(change >= 0, np.arange(n_steps), 0), axis=2)
+    stage = np.take_along_axis(change, idx, axis=2)
+    return np.stack([(stage == c).mean(axis=1) for c in range(len(OCCUPANCY_STAGES))], axis=1)

@@ -33,8 +33,16 @@ EventMark = tuple[dt.date | str, str]
 
 
 def _bands(
-    ax: Axes, x: NDArray[Any], bands: Mapping[str, Sequence[float]], colour: str, label: str
+    ax: Axes,
+    x: NDArray[Any],
+    bands: Mapping[str, Sequence[float]],
+    colour: str,
+    label: str,
+    single: bool = False,
 ) -> None:
+    if single:  # one run: its count, no bands to draw
+        ax.step(x, bands["q50"], where="post", color=colour, lw=2, label=label)
+        return
     ax.fill_between(x, bands["q05"], bands["q95"], color=colour, alpha=0.15, lw=0, step="post")
     ax.fill_between(x, bands["q25"], bands["q75"], color=colour, alpha=0.35, lw=0, step="post")
     ax.step(x, bands["q50"], where="post", color=colour, lw=2, label=f"{label} (median)")
@@ -48,6 +56,9 @@ def cascade_plot(
     observed: Mapping[str, Sequence[int]] | None = None,
     events: Sequence[EventMark] = (),
     noun: str = "states",
+    labels: Mapping[str, str] | None = None,
+    note: str = "",
+    single: bool = False,
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -63,9 +74,14 @@ def cascade_plot(
         observed: Per stage, the observed cumulative counts on the step dates (black dashes).
         events: The scenario's events inside the calendar, as ``(date, label)``.
         noun: What is counted (``states``, or ``agents`` for a synthetic population).
+        labels: Per stage, the scenario's word for it (``acted`` for a riot); default the
+            stage's name.
+        note: A further line of the caption (e.g. why stages are drawn as one).
+        single: One run: its counts, said so, with no median or bands in the words.
         title: Figure title.
         svg: Also write SVG.
     """
+    words = {**{s: s for s in curves}, **(labels or {})}
     colours = {"announced": "orange", "notified": "blue", "withdrawn": "vermillion"}
     stages = [s for s, bands in curves.items() if bands] or list(curves)[:1]
     fig = style.figure(9, 1.2 + 2.3 * len(stages))
@@ -75,11 +91,12 @@ def cascade_plot(
     for n, (ax, stage) in enumerate(zip(axes, stages, strict=True)):
         style.mark_events(ax, shown, labels=n == 0)
         if curves.get(stage):
-            _bands(ax, x, curves[stage], OKABE_ITO[colours.get(stage, "black")], stage)
+            colour = OKABE_ITO[colours.get(stage, "black")]
+            _bands(ax, x, curves[stage], colour, words[stage], single)
         if observed and any(observed.get(stage, [])):
             ax.step(x, observed[stage], where="post", color=OKABE_ITO["black"], lw=1.3, ls="--",
                     label="observed")  # fmt: skip
-        ax.set_ylabel(f"{noun} {stage}", fontsize=9)
+        ax.set_ylabel(f"{noun} {words[stage]}", fontsize=9)
         ax.set_ylim(bottom=0)
         style.integer_axis(ax)
         ax.grid(alpha=style.GRID_ALPHA)
@@ -91,8 +108,13 @@ def cascade_plot(
     style.date_axis(axes[-1])
     fig.suptitle(
         title
-        + f"\ncumulative count of {noun}; line: median of runs; bands: 50% and 90% of runs"
-        + ("; dotted: scenario events" if shown else ""),
+        + (
+            f"\ncumulative count of {noun} in the one run"
+            if single
+            else f"\ncumulative count of {noun}; line: median of runs; bands: 50% and 90% of runs"
+        )
+        + ("; dotted: scenario events" if shown else "")
+        + (f"\n{note}" if note else ""),
         fontsize=10,
     )
     return style.save(fig, base, svg=svg)
@@ -211,6 +233,7 @@ def timeline_plot(
     *,
     noun: str = "state",
     left_out: int = 0,
+    labels: Mapping[str, str] | None = None,
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -223,6 +246,7 @@ def timeline_plot(
         base: Output path without suffix.
         noun: One of what a row stands for (``state``, or ``agent``).
         left_out: Further rows that moved but are not drawn (said in the title).
+        labels: Per stage, the scenario's word for it in the legend; default the stage's name.
         title: Figure title.
         svg: Also write SVG.
     """
@@ -263,7 +287,12 @@ def timeline_plot(
     ax.set_xlabel("date")
     used = [s for s in stages if any(occ[stages.index(s)].any() for _, occ in rows)] or list(stages)
     handles = [
-        Patch(facecolor=STAGE_COLOURS.get(s, "#999999"), edgecolor="#666666", label=s) for s in used
+        Patch(
+            facecolor=STAGE_COLOURS.get(s, "#999999"),
+            edgecolor="#666666",
+            label=(labels or {}).get(s, s),
+        )
+        for s in used
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), fontsize=8)
     shown = f"; {len(rows)} of {len(rows) + left_out} that moved shown" if left_out else ""
@@ -284,6 +313,7 @@ def cascade_size_plot(
     *,
     observed: int | None = None,
     noun: str = "states",
+    counted: str = "that announced or suspended",
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -294,6 +324,7 @@ def cascade_size_plot(
         base: Output path without suffix.
         observed: The observed cascade size, marked when known.
         noun: What the size counts (``states``, or ``agents``).
+        counted: Which of them count, in the scenario's words (``that acted``).
         title: Figure title.
         svg: Also write SVG.
     """
@@ -302,9 +333,13 @@ def cascade_size_plot(
     sizes = np.array([int(k) for k in size["distribution"]])
     counts = np.array(list(size["distribution"].values()), dtype=float)
     share = counts / max(size["n"], 1)
-    if sizes.size <= BAR_LIMIT:
+    mean = size["mean"]
+    # one run, or runs that all reached one size (a deterministic scenario): one answer, no
+    # distribution or interval to draw; a bar among 1,000 sizes is too thin to see, so a line
+    single = mean["mean"] is not None and int((counts > 0).sum()) == 1
+    if not single and sizes.size <= BAR_LIMIT:
         ax.bar(sizes, share, color=OKABE_ITO["sky"], edgecolor=OKABE_ITO["blue"], label="runs")
-    else:  # one filled step outline, not a bar per size (1,000 bars took 1.5 s to draw)
+    elif not single:  # one filled step outline, not a bar per size (1,000 bars took 1.5 s to draw)
         edges = np.append(sizes - 0.5, sizes[-1] + 0.5)
         ax.stairs(
             share,
@@ -314,8 +349,10 @@ def cascade_size_plot(
             edgecolor=OKABE_ITO["blue"],
             label="runs",
         )
-    mean = size["mean"]
-    single = size["n"] == 1 and mean["mean"] is not None
+    if single:
+        only = int(sizes[counts > 0][0])
+        runs = "the one run" if size["n"] == 1 else f"all {size['n']} runs"
+        ax.axvline(only, color=OKABE_ITO["blue"], lw=3, label=f"{runs}: {only} {noun}")
     if mean["mean"] is not None and not single:
         if mean["lo"] is not None:
             ax.axvspan(
@@ -329,7 +366,7 @@ def cascade_size_plot(
         ax.axvline(mean["mean"], color=OKABE_ITO["orange"], lw=2, label=f"mean {mean['mean']:.2f}")
     if observed is not None:
         ax.axvline(observed, color=OKABE_ITO["black"], lw=2, ls="--", label=f"observed {observed}")
-    ax.set_xlabel(f"cascade size ({noun} that announced or suspended)")
+    ax.set_xlabel(f"cascade size ({noun} {counted})")
     ax.set_ylabel("share of runs")
     if sizes.size <= 30:
         ax.set_xticks(sizes)
@@ -337,8 +374,9 @@ def cascade_size_plot(
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
+    alike = "one run" if size["n"] == 1 else f"all {size['n']} runs alike"
     what = (
-        f"one run: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
+        f"{alike}: cascade size {mean['mean']:.0f} {noun} (no distribution to draw)"
         if single
         else f"cascade size distribution ({size['n']} runs)"
     )

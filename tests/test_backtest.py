@@ -299,12 +299,18 @@ def test_bundled_scenarios_and_dataset_are_tagged() -> None:
         assert ts.load(name).model.provenance
 
 
-def test_provenance_does_not_change_run_ids() -> None:
+def test_provenance_and_schedules_do_not_change_run_ids() -> None:
     loaded = ts.load("teaching/baltic_simple")
     untagged = ts.load("teaching/baltic_simple", overrides={"provenance": {}})
+    scheduled = ts.load(
+        "teaching/baltic_simple",
+        overrides={"events.us_reassurance_drop.scheduled_since": "2025-01-20"},
+    )
+    assert scheduled.model.events[0].scheduled_since is not None
     a = ts.simulate(loaded, replications=2, seed=1).runs["run_id"]
     b = ts.simulate(untagged, replications=2, seed=1).runs["run_id"]
-    assert list(a) == list(b)
+    c = ts.simulate(scheduled, replications=2, seed=1).runs["run_id"]
+    assert list(a) == list(b) == list(c)
 
 
 def test_removing_an_event_drops_its_inherited_provenance(tmp_path: Path) -> None:

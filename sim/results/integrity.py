@@ -36,10 +36,16 @@ KEY_COLUMNS = ("point", "replication", "seed", "run_id")
 def scenario_digest(resolved: dict[str, Any]) -> str:
     """A stable digest of a resolved scenario (canonical JSON).
 
-    The ``provenance`` mapping is left out: it documents the inputs and changes nothing that
-    runs, so tagging a scenario keeps its run ids.
+    The ``provenance`` mapping and the events' ``scheduled_since`` are left out: they document
+    the inputs (what was known when) and change nothing that runs, so tagging a scenario keeps
+    its run ids.
     """
     content = {k: v for k, v in resolved.items() if k != "provenance"}
+    if isinstance(content.get("events"), list):
+        content["events"] = [
+            {k: v for k, v in e.items() if k != "scheduled_since"} if isinstance(e, dict) else e
+            for e in content["events"]
+        ]
     text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -119,19 +119,33 @@ def predictive(
 
 
 def diagnostics(gens: pd.DataFrame, path: Path) -> Path:
-    """Epsilon, acceptance rate and ESS per generation."""
+    """Epsilon, acceptance rate, and ESS (pyabc) or distinct particles (built-in) per generation.
+
+    The built-in engine's particles have equal weights, so their ESS is the population size and
+    says nothing; how many of them are distinct (not copies no move has changed) does.
+    """
+    moves = "accepted_moves" in gens and gens["accepted_moves"].notna().any()
+    spread, spread_title = (
+        ("distinct", "distinct particles") if moves else ("ess", "effective sample size")
+    )
     fig = style.figure(11, 3)
     axes = fig.subplots(1, 3)
     for ax, col, title in zip(
         axes,
-        ["epsilon", "acceptance_rate", "ess"],
-        ["epsilon (distance threshold)", "acceptance rate", "effective sample size"],
+        ["epsilon", "acceptance_rate", spread],
+        [
+            "epsilon (distance threshold)",
+            "move acceptance rate" if moves else "acceptance rate",
+            spread_title,
+        ],
         strict=True,
     ):
         ax.plot(gens["generation"], gens[col], "o-", color=POST)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("generation")
     axes[1].set_yscale("log")
+    if moves:
+        axes[2].set_ylim(0, float(gens["n_accepted"].max()) * 1.05)
     return _save(fig, path)
 
 

@@ -64,3 +64,15 @@ def test_the_odd_calibration_table_matches_a_fresh_run() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_parameter_table_tool_finds_the_odd_or_says_it_cannot(tmp_path, capsys) -> None:
+    """``python -m treatysim.scenario.doc``: the checkout's docs/ODD.md by default, else exit 2."""
+    from treatysim.scenario.doc import main
+
+    assert main([str(tmp_path / "missing.md")]) == 2
+    assert "not found; give the path of docs/ODD.md" in capsys.readouterr().err
+    odd = tmp_path / "ODD.md"
+    odd.write_text(f"intro\n{START}\nold\n{END}\n", encoding="utf-8")
+    assert main([str(odd)]) == 0
+    assert "| " in odd.read_text(encoding="utf-8").split(START)[1]

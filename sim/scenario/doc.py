@@ -155,7 +155,11 @@ def json_schema(kind: str = "all") -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Rewrite docs/ODD.md's parameter table in place."""
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+    # sim/scenario/doc.py in a checkout: the repository root is three levels up
+    path = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+    if not path.is_file():
+        print(f"{path}: not found; give the path of docs/ODD.md", file=sys.stderr)
+        return 2
     text = path.read_text(encoding="utf-8")
     if START not in text or END not in text:
         print(f"{path}: no parameter-table markers", file=sys.stderr)

@@ -250,30 +250,39 @@ def timeline_plot(
         title: Figure title.
         svg: Also write SVG.
     """
+    from matplotlib.cbook import pts_to_poststep
+    from matplotlib.collections import PolyCollection
+    from matplotlib.dates import date2num
     from matplotlib.patches import Patch
 
     n = max(len(rows), 1)
     fig = style.figure(10, 1.6 + 0.34 * n)
     ax = fig.subplots()
     x = style.as_dates(dates)
-    # one axes, a strip per row (top row first): far cheaper to lay out than a subplot per row
+    # one axes, a strip per row (top row first): far cheaper to lay out than a subplot per row;
+    # every band of every strip in one collection (the step outline fill_between(step="post")
+    # would draw), not an artist per band
     height = 0.86
+    xnum = date2num(x)
+    xs = pts_to_poststep(xnum, xnum)[0]
+    polygons: list[NDArray[np.float64]] = []
+    colours: list[str] = []
     for r, (_, occ) in enumerate(rows):
         bottom = n - 1 - r + (1 - height) / 2
         lower = np.zeros(occ.shape[1])
         for j, stage in enumerate(stages):
             upper = lower + occ[j]
             if occ[j].any():
-                ax.fill_between(
-                    x,
-                    bottom + height * lower,
-                    bottom + height * upper,
-                    step="post",
-                    color=STAGE_COLOURS.get(stage, "#999999"),
-                    lw=0,
-                )
+                low = pts_to_poststep(xnum, bottom + height * lower)[1]
+                high = pts_to_poststep(xnum, bottom + height * upper)[1]
+                polygons.append(np.column_stack([np.r_[xs, xs[::-1]], np.r_[high, low[::-1]]]))
+                colours.append(STAGE_COLOURS.get(stage, "#999999"))
             lower = upper
         ax.axhspan(bottom, bottom + height, fill=False, ec="#444444", lw=0.6)
+    if polygons:
+        # below the strips' outlines (patches, zorder 1), as the bands drawn one by one were
+        ax.add_collection(PolyCollection(polygons, facecolors=colours, linewidths=0, zorder=0.9))
+        ax.xaxis_date()
     ax.set_ylim(0, n)
     ax.set_yticks([n - 1 - r + 0.5 for r in range(len(rows))], [label for label, _ in rows])
     ax.tick_params(axis="y", length=0, labelsize=8)

@@ -151,7 +151,12 @@ SCENARIOS: dict[str, list[Expect]] = {
     ],
     # keys a user wrote that look like pydantic's location markers (a crash, once)
     "unknown_keys_like_markers.yaml": [
-        E(49, 5, "events[0].exercise", "unknown key 'exercise' (allowed: id, date, note, scheduled_since, type"),
+        E(
+            49,
+            5,
+            "events[0].exercise",
+            "unknown key 'exercise' (allowed: id, date, note, scheduled_since, type",
+        ),
         E(51, 1, "function-after", "unknown key 'function-after' (allowed: schema_version"),
     ],
     # -- YAML itself ---------------------------------------------------------------------------

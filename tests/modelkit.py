@@ -104,3 +104,9 @@ def run(world: World, seed: int = 0, timeseries: str = "none") -> tuple[TreatyMo
 def first(changes: list[Change], state: str, stage: str) -> Change | None:
     """The first change of a state into a stage, or None."""
     return next((c for c in changes if c.state == state and c.stage == stage), None)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write ``text`` (dedented) to ``path``; returns the path."""
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,8 @@ from treatysim.scenario.errors import ValidationError
 from treatysim.scenario.inputs import flagged_inputs
 from treatysim.scenario.provenance import Provenance, reason
 
+from modelkit import write
+
 CUTOFF, UNTIL = "2025-01-31", "2025-12-31"
 #: baltic_simple's tagged inputs that a 2025-01-31 cutoff flags (the dataset's are all older).
 #: (Poland's parliament time follows the ex-ante formula; Norway's stigma is a teaching
@@ -34,11 +35,6 @@ FLAGGED = {
     "threat_sources.RUS.tied_down_share",
     "groups.baltic.deposit_together",
 }
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,10 @@ from treatysim.scenario.load import load_scenario
 from treatysim.scenario.provenance import Provenance, reason
 from treatysim.scenario.retag import located, retag
 
+from modelkit import write
+
 SENS = "parameters.threat.sensitivity"
 STIGMA = "states.overrides.NOR.stigma"
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

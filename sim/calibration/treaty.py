@@ -95,11 +95,7 @@ def _without_credibility(event: Any) -> dict[str, Any]:
 
 
 def _constant_track(value: np.ndarray, steps: int) -> Track:
-    rows = np.array(value, dtype=float, copy=True)[None]
-    rows.setflags(write=False)
-    index = np.zeros(steps, dtype=np.intp)
-    index.setflags(write=False)
-    return Track(rows, index)
+    return Track.frozen(np.array(value, dtype=float, copy=True)[None], np.zeros(steps, np.intp))
 
 
 class TreatySimulator:

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from treatysim.model import dynamics
-from treatysim.model.timeline import COMPILERS, Compiling, Timeline, Track
+from treatysim.model.timeline import COMPILERS, Compiling, Timeline, Track, events_by_step
 
 if TYPE_CHECKING:
     from treatysim.model.world import World
@@ -43,9 +43,7 @@ def credibility_track(world: World) -> Track:
     """
     cal = world.calendar
     c = Compiling(world)
-    due: dict[int, list[Any]] = {}
-    for event in sorted(world.scenario.events, key=lambda e: e.date):
-        due.setdefault(cal.step_of(event.date), []).append(event)
+    due = events_by_step(world)
     rows = [c.credibility.copy()]
     starts = [0]
     for k in sorted(due):
@@ -57,7 +55,7 @@ def credibility_track(world: World) -> Track:
             rows.append(c.credibility.copy())
             starts.append(k)
     index = np.searchsorted(np.asarray(starts), np.arange(cal.n_steps + 1), side="right") - 1
-    return _frozen(np.stack(rows), index.astype(np.intp))
+    return Track.frozen(np.stack(rows), index.astype(np.intp))
 
 
 def with_credibility(timeline: Timeline, world: World) -> Timeline:
@@ -81,10 +79,4 @@ def compress(dense: NDArray[Any]) -> Track:
     change = (flat[1:] != flat[:-1]).any(axis=1)
     starts = np.concatenate([[0], np.flatnonzero(change) + 1])
     index = np.concatenate([[0], np.cumsum(change)]).astype(np.intp)
-    return _frozen(np.array(dense[starts], copy=True), index)
-
-
-def _frozen(rows: NDArray[Any], index: NDArray[np.intp]) -> Track:
-    rows.setflags(write=False)
-    index.setflags(write=False)
-    return Track(rows, index)
+    return Track.frozen(np.array(dense[starts], copy=True), index)

@@ -103,6 +103,13 @@ class Track:
         """Every step's value, shape (steps + 1, ...)."""
         return self.rows[self.index]
 
+    @classmethod
+    def frozen(cls, rows: NDArray[Any], index: NDArray[np.intp]) -> Track:
+        """A track over these arrays, made read-only (timelines are shared between worlds)."""
+        rows.setflags(write=False)
+        index.setflags(write=False)
+        return cls(rows, index)
+
 
 class _TrackBuilder:
     """Collects one value per step, keeping a new row only when the value changes."""
@@ -118,11 +125,7 @@ class _TrackBuilder:
         self.index.append(len(self.rows) - 1)
 
     def build(self) -> Track:
-        rows = np.stack(self.rows)
-        rows.setflags(write=False)
-        index = np.asarray(self.index, dtype=np.intp)
-        index.setflags(write=False)
-        return Track(rows, index)
+        return Track.frozen(np.stack(self.rows), np.asarray(self.index, dtype=np.intp))
 
 
 @dataclass(frozen=True)
@@ -369,13 +372,19 @@ def _forced_stage(c: Compiling, e: sc.ForcedStage) -> None:
     c.forced.append(Forced(c.step, i, j, CODE[e.stage], e.date))
 
 
+def events_by_step(world: World) -> dict[int, list[sc.Event]]:
+    """A world's events by the step they act from, each step's in date order."""
+    due: dict[int, list[sc.Event]] = {}
+    for event in sorted(world.scenario.events, key=lambda e: e.date):
+        due.setdefault(world.calendar.step_of(event.date), []).append(event)
+    return due
+
+
 def compile_timeline(world: World) -> Timeline:
     """Compile a world's events into per-step arrays (use ``world.timeline``: cached)."""
     cal = world.calendar
     c = Compiling(world)
-    due: dict[int, list[sc.Event]] = {}
-    for event in sorted(world.scenario.events, key=lambda e: e.date):
-        due.setdefault(cal.step_of(event.date), []).append(event)
+    due = events_by_step(world)
     tracks = {name: _TrackBuilder() for name in Timeline.__dataclass_fields__ if name != "forced"}
     discount = _Discount(world)
     campaigns: list[list[FloatArray]] = []

@@ -62,6 +62,11 @@ class Backtest:
     until: dt.date
 
 
+def _scheduled_by(event: Any, cutoff: dt.date) -> bool:
+    """Whether an event's date was known by the cutoff (``scheduled_since`` on or before it)."""
+    return event.scheduled_since is not None and event.scheduled_since <= cutoff
+
+
 def late_events(loaded: Loaded[Any], cutoff: dt.date) -> list[Problem]:
     """One problem per event dated after the cutoff and not scheduled by it, at its date."""
     doc = loaded.document
@@ -74,7 +79,7 @@ def late_events(loaded: Loaded[Any], cutoff: dt.date) -> list[Problem]:
             "or give the date it was scheduled as scheduled_since)",
         )
         for i, e in enumerate(loaded.model.events)
-        if e.date > cutoff and (e.scheduled_since is None or e.scheduled_since > cutoff)
+        if e.date > cutoff and not _scheduled_by(e, cutoff)
     ]
 
 
@@ -88,7 +93,7 @@ def scheduled_events(loaded: Loaded[Any], cutoff: dt.date) -> list[dict[str, str
             "note": e.note,
         }
         for e in loaded.model.events
-        if e.date > cutoff and e.scheduled_since is not None and e.scheduled_since <= cutoff
+        if e.date > cutoff and _scheduled_by(e, cutoff)
     ]
 
 

@@ -269,10 +269,12 @@ def _threat_rows(path: Path, layout: Layout) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        names = pq.read_schema(path).names
+        meta = pq.read_metadata(path)  # the footer, read once
+        names = meta.schema.to_arrow_schema().names
         if "threat" not in names:
             return None
-        file = pq.ParquetFile(path, read_dictionary=[c for c in ("run_id", "iso3") if c in names])
+        dictionaries = [c for c in ("run_id", "iso3") if c in names]
+        file = pq.ParquetFile(path, metadata=meta, read_dictionary=dictionaries)
         steps = stats.day_array(layout.dates)
         days = [stats.to_day(d) for d in layout.report_dates] + [int(steps[-1])]
         wanted = sorted({int(np.searchsorted(steps, d, side="right")) - 1 for d in days} - {-1})

@@ -126,8 +126,18 @@ def test_backtest_scores_the_window(
     q = np.clip(p, eps, 1 - eps)
     log = np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q)))
     assert doc["scores"]["log"]["means"]["model"]["mean"] == pytest.approx(log)
+    # the break-even range of p_hi: at its ends the rule's Brier equals the model's
+    for name, item in doc["brier_break_even"].items():
+        assert item["model_brier"] == pytest.approx(brier)
+        flags = table[f"p_{name}"].to_numpy() == item["p_hi"]
+        span = item["null_better_for_p_hi"]
+        for p_hi in span if span is not None else []:
+            rule = np.where(flags, p_hi, item["p_lo"])
+            at_end = np.mean((rule - y) ** 2)
+            assert at_end == pytest.approx(brier) or p_hi in (0.0, 1.0)
     md = (out / "summary.md").read_text()
     assert "## Did the model beat the null models?" in md
+    assert "## How sure the exposure rules had to be" in md
     assert md.count("- Against the ") == 3
     assert "groups.baltic.deposit_together" in md
 
@@ -371,6 +381,26 @@ def test_scoreboard_of_two_states_by_hand() -> None:
     assert s["crps_days"]["means"]["coin"]["mean"] == pytest.approx(25.0)
     assert s["crps_days"]["differences"]["coin"]["mean"] == pytest.approx(1.25 - 25.0)
     assert list(out.table["crps_model"]) == pytest.approx([2.5, 0.0])
+
+
+def test_brier_break_even_by_hand() -> None:
+    """Six exposed states of which five moved, one state elsewhere that stayed, p_lo 0."""
+    from treatysim.analysis.nulls import brier_break_even
+
+    y = [1, 1, 1, 1, 1, 0, 0]
+    exposed = [True] * 6 + [False]
+    # 7 B(p) = 5 (1 − p)² + p² = 6p² − 10p + 5; below 7 × 0.13 = 0.91 where
+    # 6p² − 10p + 4.09 < 0, between the roots (10 ∓ √(100 − 98.16)) / 12 = (10 ∓ √1.84) / 12
+    low, high = brier_break_even(y, exposed, 0.13, p_lo=0.0)  # type: ignore[misc]
+    assert low == pytest.approx((10 - np.sqrt(1.84)) / 12)
+    assert high == pytest.approx((10 + np.sqrt(1.84)) / 12)
+    # the rule's best p_hi is 5/6, where 7 B = 5/6: a model at or below 5/42 always wins
+    assert brier_break_even(y, exposed, 5 / 42 - 1e-9, p_lo=0.0) is None
+    # a poor model (7 × 0.6 = 4.2): roots (10 ∓ √80.8) / 12, the upper one past 1, clipped
+    low, high = brier_break_even(y, exposed, 0.6, p_lo=0.0)  # type: ignore[misc]
+    assert (low, high) == (pytest.approx((10 - np.sqrt(80.8)) / 12), 1.0)
+    with pytest.raises(ValueError):
+        brier_break_even(y, exposed[:-1], 0.2)
 
 
 def test_an_event_scheduled_before_the_cutoff_is_kept_and_reported(

@@ -99,6 +99,48 @@ def constant_null(p: float, n_states: int) -> FloatArray:
     return np.full(n_states, float(p))
 
 
+def brier_break_even(
+    y: ArrayLike, exposed: ArrayLike, target: float, p_lo: float = DEFAULT_P_LO
+) -> tuple[float, float] | None:
+    """The values of ``p_hi`` for which an exposure rule's Brier score is below ``target``.
+
+    The rule's one free number is ``p_hi``, the probability it gives an exposed state, and
+    its default (:data:`DEFAULT_P_HI`) is a judgement. A model that loses to the rule at the
+    default may beat it at a more cautious ``p_hi``; this gives the whole range at once, so a
+    reader can see how confident the forecaster had to be to beat the model. The rule's mean
+    Brier score is a quadratic in ``p_hi``,
+    ``B(p) = [Σ_exposed (y − p)² + Σ_other (y − p_lo)²] / n``, below ``target`` between its
+    two roots (clipped to [0, 1]).
+
+    Args:
+        y: Observed outcomes (0/1) of the scored states.
+        exposed: Per state, from :func:`exposure`.
+        target: The score to beat (e.g. the model's mean Brier score).
+        p_lo: The rule's probability for a state that is not exposed.
+
+    Returns:
+        ``(low, high)``: the rule scores below ``target`` for every ``p_hi`` in it; None if it
+        does for none.
+    """
+    obs = np.asarray(y, dtype=float)
+    flags = np.asarray(exposed, dtype=bool)
+    if obs.shape != flags.shape or obs.size == 0:
+        raise ValueError("need one outcome and one exposure flag per state, at least one state")
+    n, k = obs.size, int(flags.sum())
+    rest = float(((obs[~flags] - p_lo) ** 2).sum())
+    if k == 0:
+        return (0.0, 1.0) if rest / n < target else None
+    # n B(p) = k p² − 2 p Σ_E y + Σ_E y² + rest; B(p) < target between the roots
+    a, b = float(k), -2.0 * float(obs[flags].sum())
+    c = float((obs[flags] ** 2).sum()) + rest - n * target
+    disc = b * b - 4 * a * c
+    if disc <= 0:
+        return None
+    root = float(np.sqrt(disc))
+    low, high = max((-b - root) / (2 * a), 0.0), min((-b + root) / (2 * a), 1.0)
+    return (low, high) if low < high else None
+
+
 def _neighbours(borders: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
     """Symmetric neighbour sets of a border mapping."""
     out: dict[str, set[str]] = {}

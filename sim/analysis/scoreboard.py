@@ -30,6 +30,8 @@ from treatysim.analysis.nulls import (
     DEFAULT_P_HI,
     DEFAULT_P_LO,
     NullModel,
+    brier_break_even,
+    exposure,
     null_date_ensemble,
     standard_nulls,
 )
@@ -238,8 +240,20 @@ def score_events(
         descriptions={"model": {"n_runs": len(run_ids)}} | describe_nulls(nulls),
         n_boot=n_boot, seed=seed, confidence=confidence,
     )  # fmt: skip
+    model_brier = float(np.mean(brier_score(forecasts["model"], y)))
+    break_even = {}
+    for name, minus in (("exposure", False), ("exposure_minus_allies", True)):
+        flags = exposure(ids, borders, sources, allies, minus_allies=minus)
+        span = brier_break_even(y, flags, model_brier, p_lo)
+        break_even[name] = {
+            "p_hi": p_hi,
+            "p_lo": p_lo,
+            "model_brier": model_brier,
+            "null_better_for_p_hi": list(span) if span is not None else None,
+        }
     out.summary.update(
         {
+            "brier_break_even": break_even,
             "treaty": treaty,
             "window": {"start": start.isoformat(), "until": until.isoformat()},
             "excluded_moved_before_start": [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -317,6 +317,7 @@ def summary_markdown(doc: dict[str, Any]) -> str:
         for name, m in result["means"].items()
     ]
     out += ["## Mean scores", "", *table(["score", "forecast", "mean [interval]"], means)]
+    out += _break_even_markdown(doc.get("brier_break_even") or {})
     if doc["excluded_moved_before_start"]:
         out += [
             "States that moved before the cutoff are not scored: "
@@ -358,6 +359,32 @@ def summary_markdown(doc: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _break_even_markdown(break_even: Mapping[str, Any]) -> list[str]:
+    """How confident an exposure rule had to be to beat the model on the Brier score."""
+    if not break_even:
+        return []
+    out = [
+        "## How sure the exposure rules had to be",
+        "",
+        "An exposure rule's one free number is p_hi, the probability it gives an exposed state "
+        "(the scores above use the default). The rule's Brier score is below the model's "
+        "for every p_hi in the range shown, and above it elsewhere:",
+        "",
+    ]
+    for name, item in break_even.items():
+        span = item["null_better_for_p_hi"]
+        where = (
+            f"rule better for p_hi in [{span[0]:.3f}, {span[1]:.3f}]"
+            if span is not None
+            else "the model is better for every p_hi"
+        )
+        out.append(
+            f"- {VERDICT_NULLS.get(name, name)}: {where} (model Brier "
+            f"{item['model_brier']:.4f}; default p_hi {item['p_hi']:g}, p_lo {item['p_lo']:g})."
+        )
+    return [*out, ""]
 
 
 def write_backtest(bt: Backtest, folder: Path, command: Sequence[str] | None = None) -> Path:

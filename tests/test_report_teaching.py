@@ -136,3 +136,25 @@ def test_replications_that_all_agree_print_one_answer(tmp_path: Path) -> None:
     build_report(tmp_path / "three")
     text = summary_table(tmp_path / "three")
     assert "all 3 had the same outcome" in text.splitlines()[0] and "CI" not in text
+
+
+def test_a_comparison_of_synthetic_runs_speaks_of_agents(
+    riot: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from treatysim.report.compare import compare
+
+    folder, _ = riot
+    figures: dict[str, Any] = {}
+    save = style.save
+
+    def keep(fig: Any, base: Path, *, svg: bool = False) -> list[Path]:
+        figures[base.name] = fig
+        return save(fig, base, svg=svg)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(style, "save", keep)
+        compare(folder, folder, out=tmp_path / "cmp")
+    labels = _labels(figures["cascade_compare"])
+    titles = [ax.get_title() for ax in figures["cascade_compare"].axes]
+    assert titles[0] == "agents acted" and "agents (cumulative)" in labels
+    assert not any("states" in label for label in labels), labels

@@ -127,6 +127,8 @@ def compare_plot(
     base: Path,
     *,
     events: Sequence[Sequence[EventMark]] = (),
+    noun: str = "states",
+    labels: Mapping[str, str] | None = None,
     title: str = "",
     svg: bool = False,
 ) -> list[Path]:
@@ -141,6 +143,9 @@ def compare_plot(
         runs: ``(label, step dates, curves)`` per run, curves as in :func:`cascade_plot`.
         base: Output path without suffix.
         events: Per run (in the order of ``runs``), its scenario events as ``(date, label)``.
+        noun: What is counted (``states``, or ``agents`` for synthetic populations).
+        labels: Per stage, the scenarios' word for it (``acted`` for a riot); default the
+            stage's name.
         title: Figure title.
         svg: Also write SVG.
     """
@@ -186,7 +191,7 @@ def compare_plot(
                 lw=2,
                 label=f"{label}: median",
             )
-        ax.set_title(f"states {stage}", fontsize=10)
+        ax.set_title(f"{noun} {(labels or {}).get(stage, stage)}", fontsize=10)
         ax.set_xlabel("date")
         ax.set_ylim(bottom=0)
         style.integer_axis(ax)
@@ -207,7 +212,7 @@ def compare_plot(
             right = max(axes[0].get_xlim()[1], _day_number(last_event) + 30)
             for ax in axes:
                 ax.set_xlim(right=min(right, _day_number(common[-1])))
-    axes[0].set_ylabel("states (cumulative)")
+    axes[0].set_ylabel(f"{noun} (cumulative)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(runs), fontsize=8)
     fig.suptitle(title, fontsize=11)

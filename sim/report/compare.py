@@ -18,6 +18,7 @@ from treatysim.analysis import intervals, stats
 from treatysim.analysis.run_summary import ok_run_ids
 from treatysim.plots import run as plots
 from treatysim.report.markdown import fmt_p, jsonable, table
+from treatysim.report.run_plots import AGENT_WORDS
 from treatysim.report.run_report import read_run
 from treatysim.results.store import StoreError, write_json, write_text
 
@@ -43,6 +44,8 @@ class Side:
         dates: Step dates.
         curves: Cumulative curve bands per stage.
         events: The scenario's events as ``(date, label)``, for the plot.
+        uncertainty: What the run's spread covers (seed, or parameters and seed).
+        synthetic: A synthetic population (agents that act), not geographic states.
     """
 
     folder: Path
@@ -58,6 +61,7 @@ class Side:
     curves: dict[str, dict[str, list[float]]]
     events: tuple[tuple[dt.date, str], ...] = ()
     uncertainty: str = "seed (stochastic) uncertainty only"
+    synthetic: bool = False
 
     @classmethod
     def load(cls, folder: Path, treaty: str | None = None) -> Side:
@@ -95,6 +99,7 @@ class Side:
             },
             events=tuple((e.date, e.id or e.type) for e in world.scenario.events),
             uncertainty=data.manifest.get("uncertainty") or "seed (stochastic) uncertainty only",
+            synthetic=world.population is not None,
         )
 
     def info(self) -> dict[str, Any]:
@@ -251,10 +256,13 @@ def compare(
     out = Path(out)
     result = jsonable(compare_runs(a, b))
     runs = [(f"A: {a.scenario}", a.dates, a.curves), (f"B: {b.scenario}", b.dates, b.curves)]
+    synthetic = a.synthetic and b.synthetic
     files = plots.compare_plot(
         runs,
         out / "cascade_compare",
         events=[a.events, b.events],
+        noun="agents" if synthetic else "states",
+        labels=AGENT_WORDS if synthetic else None,
         title=f"{a.treaty}: A vs B (median and 90% band of runs)",
         svg=svg,
     )

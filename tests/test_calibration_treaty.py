@@ -205,6 +205,10 @@ def test_calibrate_cli_writes_the_folder_and_resumes(tmp_path, capsys) -> None:
     assert main(args) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("generation 0: epsilon ")
+    # equally weighted particles: every generation counts distinct particles, none an ESS
+    progress = [line for line in lines if line.startswith("generation ")]
+    assert len(progress) > 1 and all("distinct particles" in line for line in progress)
+    assert not any("ESS" in line for line in progress)
     for name in ["manifest.json", "generations.parquet", "particles/gen_001.parquet", "ppc.parquet",
                  "plots/marginals.png", "plots/ppc.png", "plots/diagnostics.png"]:  # fmt: skip
         assert (out / name).is_file(), name

@@ -52,16 +52,15 @@ def calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     if args.max_generations is not None:
         overrides["max_generations"] = args.max_generations
     start = time.perf_counter()
+    # the built-in engine's particles are equally weighted, so its ESS is the population size
+    # in every generation: the distinct particles say how far the population has collapsed
+    builtin = (METHODS[args.method] if args.method else loaded.model.method.engine) == "builtin"
 
     def progress(gen: Generation) -> None:
         if args.quiet:
             return
         d = gen.diagnostics()
-        spread = (
-            f"ESS {d['ess']:.0f}"
-            if gen.accepted_moves is None
-            else f"{d['distinct']} distinct particles"
-        )
+        spread = f"{d['distinct']} distinct particles" if builtin else f"ESS {d['ess']:.0f}"
         what = "acceptance" if gen.accepted_moves is None else "move acceptance"
         print(
             f"generation {d['generation']}: epsilon {d['epsilon']:.4g}, {what} "

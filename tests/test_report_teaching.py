@@ -158,3 +158,13 @@ def test_a_comparison_of_synthetic_runs_speaks_of_agents(
     titles = [ax.get_title() for ax in figures["cascade_compare"].axes]
     assert titles[0] == "agents acted" and "agents (cumulative)" in labels
     assert not any("states" in label for label in labels), labels
+
+
+def test_the_teaching_summary_speaks_of_agents(riot: tuple[Path, dict[str, Any]]) -> None:
+    folder, _ = riot
+    text = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "## Agents most likely to act" in text
+    assert "| agent | P(acted) | P(acted, notified) | P(acted, out) |" in text
+    assert "## Time to the first action" in text and "## Order of actions" in text
+    for phrase in ("announce an exit", "States most", "P(any party moved)", "Mean states"):
+        assert phrase not in text, phrase

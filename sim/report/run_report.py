@@ -27,7 +27,7 @@ from treatysim.report import markdown
 from treatysim.report.inputs import describe_uncertainty, inputs_markdown
 from treatysim.report.markdown import fmt_p, jsonable, table
 from treatysim.report.precision_report import precision_markdown, precision_section
-from treatysim.report.run_plots import run_plots
+from treatysim.report.run_plots import AGENT_WORDS, run_plots
 from treatysim.report.sweep_report import build_sweep_report
 from treatysim.results.store import (
     PLOTS,
@@ -74,8 +74,34 @@ def _steps(p_at_least: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+#: The words of summary.md, for geographic states and for a synthetic population (whose
+#: scenarios speak of agents acting, as its figures do: :data:`run_plots.AGENT_WORDS`).
+WORDS = {
+    "states": {
+        "unit": "state", "units": "states", "act": "announce an exit", "acts": "announces",
+        "action": "announcement", "actions": "announcements", "exit": "exit",
+        "any": "P(any party moved)", "movers": "expected movers",
+    },
+    "agents": {
+        "unit": "agent", "units": "agents", "act": "act", "acts": "acts",
+        "action": "action", "actions": "actions", "exit": "action",
+        "any": "P(any agent acted)", "movers": "expected agents that acted",
+    },
+}  # fmt: skip
+
+
 def render_markdown(summary: Mapping[str, Any]) -> str:
-    """summary.md: the summary's main figures as Markdown tables, methods stated."""
+    """summary.md: the summary's main figures as Markdown tables, methods stated.
+
+    A synthetic population (its report has a ``population_view`` instead of a map) is
+    described in its scenario's words: agents that act, not states that announce an exit.
+    """
+    synthetic = "population_view" in summary
+    w = WORDS["agents" if synthetic else "states"]
+
+    def stage(g: str) -> str:
+        return AGENT_WORDS.get(g, g) if synthetic else g
+
     t = summary["primary_treaty"]
     tr = summary["treaties"][t]
     runs = summary["runs"]
@@ -95,7 +121,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     if summary.get("precision"):
         out += precision_markdown(summary["precision"])
     top = [s for s in ranked_states(tr) if tr["states"][s]["moved"]["p"]]
-    out += ["## States most likely to announce an exit", ""]
+    out += [f"## {w['units'].capitalize()} most likely to {w['act']}", ""]
     rows = []
     for s in top[:TOP]:
         st = tr["states"][s]["stages"]
@@ -108,13 +134,18 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             ]
         )
     out += table(
-        ["state", "P(announced)", "P(notified)", "P(withdrawn)", "median announcement [IQR]"], rows
+        [
+            w["unit"],
+            *(f"P({stage(g)})" for g in ("announced", "notified", "withdrawn")),
+            f"median {w['action']} [IQR]",
+        ],
+        rows,
     )
     for d in summary["report_dates"]:
         by = tr.get("moved_by_date", {}).get(d)
         if by is not None:
             out += [
-                f"By {d}: P(any party moved) {fmt_p(by['any'], 3)}; expected movers "
+                f"By {d}: {w['any']} {fmt_p(by['any'], 3)}; {w['movers']} "
                 f"{fmt_p(by['movers'], 3)}.",
                 "",
             ]
@@ -125,7 +156,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         out += [
             f"### By {d}",
             "",
-            *table(["state", *(f"P({g})" for g in stats.CURVE_STAGES)], rows),
+            *table([w["unit"], *(f"P({stage(g)})" for g in stats.CURVE_STAGES)], rows),
         ]
     size = tr["cascade_size"]
     out += [
@@ -144,21 +175,22 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         out += ["P(size ≥ k) at each k where it drops (it is constant in between).", ""]
     out += table(["k", "P(size ≥ k)"], [[r["size"], fmt_p(r)] for r in steps])
     means = tr["means"]
-    out += ["Mean states per run: " + "; ".join(f"{c} {fmt_p(m)}" for c, m in means.items()), ""]
+    per_run = "; ".join(f"{c} {fmt_p(m)}" for c, m in means.items())
+    out += [f"Mean {w['units']} per run: {per_run}", ""]
     fe = tr["first_exit"]
-    out += ["## Time to the first exit", ""]
+    out += [f"## Time to the first {w['exit']}", ""]
     if fe["median_days"] is not None:
         out += [
             f"Median {fe['median_days']:.0f} days after the start (IQR {fe['q25_days']:.0f}–"
-            f"{fe['q75_days']:.0f}), among {fe['n_with_exit']} runs with an exit."
+            f"{fe['q75_days']:.0f}), among {fe['n_with_exit']} runs with an {w['exit']}."
         ]
-    out += [f"Share of runs with no exit by the end: {fmt_p(fe['no_exit'])}.", ""]
+    out += [f"Share of runs with no {w['exit']} by the end: {fmt_p(fe['no_exit'])}.", ""]
     order = tr["order"]
     if len(order["states"]) >= 2:
         out += [
-            "## Order of announcements",
+            f"## Order of {w['actions']}",
             "",
-            "Row state announces before column state. " + METHODS["order"],
+            f"Row {w['unit']} {w['acts']} before column {w['unit']}. " + METHODS["order"],
             "",
         ]
         rows = [
@@ -185,7 +217,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             ]
             for i in picks
         ]
-        out += table(["date", *stats.CURVE_STAGES], rows)
+        out += table(["date", *(stage(g) for g in stats.CURVE_STAGES)], rows)
     records = [r for r in summary["observed"]["records"] if r.get("modelled")]
     if records:
         out += ["## Observed history beside the model", ""]

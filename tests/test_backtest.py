@@ -335,6 +335,29 @@ def test_removing_an_event_drops_its_inherited_provenance(tmp_path: Path) -> Non
     assert "parameters.threat.sensitivity" in tags
 
 
+def test_an_event_replaced_by_another_type_drops_its_inherited_provenance(
+    tmp_path: Path,
+) -> None:
+    base = ts.load("ottawa_2025").model.provenance
+    assert "events.us_reassurance_drop.credibility" in base
+    child = write(
+        tmp_path / "c.yaml",
+        """\
+        schema_version: 1
+        extends: ottawa_2025
+        name: c
+        events:
+          - {id: us_reassurance_drop, type: escalation, date: 2025-02-12, source: RUS,
+             capability_factor: 1.1}
+        """,
+    )
+    loaded = ts.load(child)
+    assert loaded.model.events[0].type == "escalation"
+    tags = loaded.model.provenance
+    assert not [k for k in tags if k.startswith("events.us_reassurance_drop.")], tags
+    assert "parameters.threat.sensitivity" in tags
+
+
 def test_a_full_output_folder_is_refused_before_running(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

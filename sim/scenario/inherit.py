@@ -11,7 +11,8 @@ so chains work; a cycle is a problem), then the file is merged onto it:
   file's events come first, in its order, then the base's events it does not name;
 - any other value (a list, a number, a date) replaces the base's;
 - the base's provenance tags of the inputs the file sets are dropped unless the file tags them
-  itself (the base's tag described the base's value), as are those of events it removes.
+  itself (the base's tag described the base's value), as are those of events it removes or
+  replaces whole.
 
 The merged document remembers which file each key and value came from, so a problem in a value
 the base holds points into the base file, and a problem in the child's keys into the child.
@@ -170,7 +171,7 @@ def merge_documents(base: Document, child: Document) -> MergedDocument:
     merger = _Merger(base, child, out)
     child_data = {k: v for k, v in child.data.items() if k != EXTENDS}
     out.data = merger.mapping(base.data, child_data, ())
-    _drop_removed_provenance(out.data, child_data, merger.removed)
+    _drop_removed_provenance(out.data, child_data, merger.removed | merger.replaced)
     _drop_overridden_provenance(out.data, child_data)
     if merger.problems:
         raise ValidationError(merger.problems)
@@ -180,7 +181,11 @@ def merge_documents(base: Document, child: Document) -> MergedDocument:
 def _drop_removed_provenance(
     data: dict[str, Any], child: dict[str, Any], removed: set[str]
 ) -> None:
-    """Drop the base's provenance entries of events the child removed (``events.<id>.…``)."""
+    """Drop the base's provenance entries (``events.<id>.…``) of events the child removed.
+
+    Also of events it replaced whole with one of another type: the base's tags described the
+    base's event, whose fields the new event does not keep.
+    """
     tags = data.get("provenance")
     if not removed or not isinstance(tags, dict):
         return
@@ -224,6 +229,8 @@ class _Merger:
         self.problems: list[Problem] = []
         #: Ids of the base's events the child removed.
         self.removed: set[str] = set()
+        #: Ids of the base's events the child replaced whole (by an event of another type).
+        self.replaced: set[str] = set()
 
     def graft(self, src: Document, src_loc: Location, dst_loc: Location) -> None:
         """Copy the positions of the part at ``src_loc`` (and all under it) to ``dst_loc``."""
@@ -318,6 +325,7 @@ class _Merger:
             where = ("events", len(out))
             self.out.event_index[len(out)] = {**self._base_index(n), self.child.file: m}
             if "type" in update and update.get("type") != event.get("type"):
+                self.replaced.add(str(event_id))
                 self.graft(self.child, ("events", m), where)
                 out.append(update)
             else:

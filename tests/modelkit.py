@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -110,3 +112,12 @@ def write(path: Path, text: str) -> Path:
     """Write ``text`` (dedented) to ``path``; returns the path."""
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def load_tool(name: str) -> ModuleType:
+    """A script of the checkout's ``tools/`` folder, imported as a module (``forecast``)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_tool", ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -8,7 +8,6 @@ posterior that is shipped.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -19,16 +18,14 @@ import pytest
 
 from treatysim.calibration.ensemble import calibration_hash
 
+from modelkit import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 CELL = re.compile(r"^(\d\.\d{3}) \[(\d\.\d{3}), (\d\.\d{3})\]$")
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("forecast_tool", ROOT / "tools" / "forecast.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("forecast")
 
 
 def _parse(text: str, today: str) -> tuple[list[str], dict[str, list[str]]]:

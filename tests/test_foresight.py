@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
+from modelkit import load_tool
+
 FIVE = ["EST", "LVA", "LTU", "POL", "FIN"]
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("foresight_tool", ROOT / "tools" / "foresight.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("foresight")
 
 
 def test_a_deeper_scheduled_shock_moves_the_five_more(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ day i + 1, and announcing, notifying and withdrawing fall on the same step.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,14 @@ def riot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     run_scenario(
         load_scenario(SCENARIOS / "teaching/granovetter_riot.yaml"), out=folder, quiet=True
     )
+    with capturing() as figures:
+        build_report(folder)
+    return folder, figures
+
+
+@contextmanager
+def capturing() -> Iterator[dict[str, Any]]:
+    """Keep every figure saved inside the block, by file name, as it is saved."""
     figures: dict[str, Any] = {}
     save = style.save
 
@@ -40,8 +50,7 @@ def riot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(style, "save", keep)
-        build_report(folder)
-    return folder, figures
+        yield figures
 
 
 def _labels(fig: Any) -> list[str]:
@@ -144,15 +153,7 @@ def test_a_comparison_of_synthetic_runs_speaks_of_agents(
     from treatysim.report.compare import compare
 
     folder, _ = riot
-    figures: dict[str, Any] = {}
-    save = style.save
-
-    def keep(fig: Any, base: Path, *, svg: bool = False) -> list[Path]:
-        figures[base.name] = fig
-        return save(fig, base, svg=svg)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(style, "save", keep)
+    with capturing() as figures:
         compare(folder, folder, out=tmp_path / "cmp")
     labels = _labels(figures["cascade_compare"])
     titles = [ax.get_title() for ax in figures["cascade_compare"].axes]

@@ -167,5 +167,7 @@ def test_the_teaching_summary_speaks_of_agents(riot: tuple[Path, dict[str, Any]]
     assert "## Agents most likely to act" in text
     assert "| agent | P(acted) | P(acted, notified) | P(acted, out) |" in text
     assert "## Time to the first action" in text and "## Order of actions" in text
-    for phrase in ("announce an exit", "States most", "P(any party moved)", "Mean states"):
+    assert "- An agent reached stage X" in text and "- Cascade size: agents that acted" in text
+    for phrase in ("announce an exit", "States most", "P(any party moved)", "Mean states",
+                   "A state reached", "A or B announced", "states that"):  # fmt: skip
         assert phrase not in text, phrase

@@ -90,6 +90,19 @@ WORDS = {
 }  # fmt: skip
 
 
+#: The methods of summary.md for a synthetic population, in its words (the rest as METHODS).
+AGENT_METHODS = {
+    **METHODS,
+    "reached": "An agent reached stage X by date d when it has an event of stage X dated <= d.",
+    "cascade_size": "Cascade size: agents that acted, per run.",
+    "order": "P(A before B): among runs where A or B acted, A acted and B did not, or A acted "
+    "strictly earlier; acting on the same day counts 1/2 to each; runs where neither acted are "
+    "left out. Wilson interval with the half-counted k.",
+    "curves": "Curves: per run, agents that had reached the stage by each step date; bands are "
+    "quantiles across runs (5/25/50/75/95%).",
+}
+
+
 def render_markdown(summary: Mapping[str, Any]) -> str:
     """summary.md: the summary's main figures as Markdown tables, methods stated.
 
@@ -98,6 +111,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     """
     synthetic = "population_view" in summary
     w = WORDS["agents" if synthetic else "states"]
+    methods = AGENT_METHODS if synthetic else METHODS
 
     def stage(g: str) -> str:
         return AGENT_WORDS.get(g, g) if synthetic else g
@@ -190,7 +204,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         out += [
             f"## Order of {w['actions']}",
             "",
-            f"Row {w['unit']} {w['acts']} before column {w['unit']}. " + METHODS["order"],
+            f"Row {w['unit']} {w['acts']} before column {w['unit']}. " + methods["order"],
             "",
         ]
         rows = [
@@ -261,7 +275,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
                 "",
             ]
     out += inputs_markdown(summary)
-    out += ["## Methods", "", *(f"- {v}" for v in METHODS.values()), ""]
+    out += ["## Methods", "", *(f"- {v}" for v in methods.values()), ""]
     if summary.get("plots"):
         out += ["## Plots", "", *(f"- [{p}]({p})" for p in summary["plots"]), ""]
     return "\n".join(out)

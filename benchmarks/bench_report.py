@@ -181,10 +181,9 @@ def main() -> int:
             q1, _, q3 = statistics.quantiles(paired[name], n=4) if args.repeats > 1 else [0] * 3
             ratio = statistics.median(paired[name])
             pairs = f"{ratio:.2f}× [{q1:.2f}, {q3:.2f}]"
-        if target is not None:
-            ratio = statistics.median(paired[name])
-            verdict = f"{target:>7.0f}× " + ("met" if ratio <= target else "NOT met")
-            verdict += " (paired CPU)"
+            if target is not None:
+                verdict = f"{target:>7.0f}× " + ("met" if ratio <= target else "NOT met")
+                verdict += " (paired CPU)"
         print(
             f"{name:<24}{wall:>8.2f}{wall / base_wall:>7.2f}×{cpu:>8.2f}"
             f"{cpu / base_cpu:>7.2f}×{pairs:>24}{verdict}"

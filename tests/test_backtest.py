@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -319,17 +320,14 @@ def test_provenance_and_schedules_do_not_change_run_ids() -> None:
     assert list(a) == list(b) == list(c)
 
 
+def _child_of_ottawa_2025(folder: Path, events: str) -> Path:
+    """A scenario file ``extends: ottawa_2025`` with only ``events`` (indented YAML lines)."""
+    head = "schema_version: 1\nextends: ottawa_2025\nname: c\nevents:\n"
+    return write(folder / "c.yaml", head + textwrap.dedent(events))
+
+
 def test_removing_an_event_drops_its_inherited_provenance(tmp_path: Path) -> None:
-    child = write(
-        tmp_path / "c.yaml",
-        """\
-        schema_version: 1
-        extends: ottawa_2025
-        name: c
-        events:
-          - {id: us_reassurance_drop, remove: true}
-        """,
-    )
+    child = _child_of_ottawa_2025(tmp_path, "  - {id: us_reassurance_drop, remove: true}\n")
     tags = ts.load(child).model.provenance
     assert "events.us_reassurance_drop.credibility" not in tags
     assert "parameters.threat.sensitivity" in tags
@@ -340,13 +338,9 @@ def test_an_event_replaced_by_another_type_drops_its_inherited_provenance(
 ) -> None:
     base = ts.load("ottawa_2025").model.provenance
     assert "events.us_reassurance_drop.credibility" in base
-    child = write(
-        tmp_path / "c.yaml",
+    child = _child_of_ottawa_2025(
+        tmp_path,
         """\
-        schema_version: 1
-        extends: ottawa_2025
-        name: c
-        events:
           - {id: us_reassurance_drop, type: escalation, date: 2025-02-12, source: RUS,
              capability_factor: 1.1}
         """,

@@ -240,7 +240,7 @@ def score_events(
         descriptions={"model": {"n_runs": len(run_ids)}} | describe_nulls(nulls),
         n_boot=n_boot, seed=seed, confidence=confidence,
     )  # fmt: skip
-    model_brier = float(np.mean(brier_score(forecasts["model"], y)))
+    model_brier = float(out.table["brier_model"].mean())  # scored above, per state
     break_even = {}
     for name, minus in (("exposure", False), ("exposure_minus_allies", True)):
         flags = exposure(ids, borders, sources, allies, minus_allies=minus)
